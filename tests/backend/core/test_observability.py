@@ -1,0 +1,82 @@
+"""Tail sampling keeps every error trace and a fraction of the rest; logs are JSON with trace ids and no
+secrets; `/metrics` counts requests by route."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import httpx
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
+
+from server_fastapi.core.logging import JsonFormatter
+from server_fastapi.core.telemetry import ErrorKeepingTailSampler
+
+
+def traced(ratio: float) -> tuple[TracerProvider, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(ErrorKeepingTailSampler(SimpleSpanProcessor(exporter), ratio))
+    return provider, exporter
+
+
+def test_error_traces_are_always_kept_and_successes_follow_the_ratio() -> None:
+    provider, exporter = traced(0.0)
+    tracer = provider.get_tracer("test")
+    for _ in range(50):
+        with tracer.start_as_current_span("ok-request"), tracer.start_as_current_span("query"):
+            pass
+    with tracer.start_as_current_span("failing-request"), tracer.start_as_current_span("query") as child:
+        child.set_status(Status(StatusCode.ERROR))
+    names = [span.name for span in exporter.get_finished_spans()]
+    assert names == ["query", "failing-request"], "the whole error trace, and nothing else"
+
+    provider, exporter = traced(1.0)
+    tracer = provider.get_tracer("test")
+    for _ in range(10):
+        with tracer.start_as_current_span("ok-request"):
+            pass
+    assert len(exporter.get_finished_spans()) == 10
+
+    provider, exporter = traced(0.25)
+    tracer = provider.get_tracer("test")
+    for _ in range(2000):
+        with tracer.start_as_current_span("ok-request"):
+            pass
+    assert 350 < len(exporter.get_finished_spans()) < 650
+
+
+def test_json_logs_carry_trace_id_and_redact_secrets() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger("tessera.test.redaction")
+    log.addHandler(handler)
+    log.propagate = False
+    provider, _ = traced(1.0)
+    with provider.get_tracer("test").start_as_current_span("request") as span:
+        log.warning(
+            "login with Authorization: Bearer abc.def.ghi to postgresql://u:s3cret@db/x",
+            extra={"password": "hunter2", "user": "ada", "headers": {"cookie": "session=xyz"}},
+        )
+        trace_id = format(span.get_span_context().trace_id, "032x")
+    entry = json.loads(stream.getvalue())
+    assert entry["trace_id"] == trace_id
+    assert entry["user"] == "ada"
+    text = stream.getvalue()
+    for secret in ("hunter2", "abc.def.ghi", "s3cret", "session=xyz"):
+        assert secret not in text
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        await client.get("/healthz")
+    await client.get("/missing/route")
+    text = (await client.get("/metrics")).text
+    assert 'tessera_http_requests_total{method="GET",route="/healthz",status="200"} 3.0' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "tessera_http_request_duration_seconds_bucket" in text

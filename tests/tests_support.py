@@ -1,0 +1,21 @@
+"""Small helpers shared by tests (not fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from server_fastapi.core.settings import Environment, Settings
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pg_binary(name: str) -> str:
+    return str(PG_BIN / name)
+
+
+def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"env": Environment.TEST, "database_url": database_url, "redis_url": redis_url}
+    values.update(overrides)
+    return Settings(**values)
