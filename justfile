@@ -56,8 +56,8 @@ lint: py-deps
 
 # Run every test (installs what it needs first)
 test: setup helm (infra "start") lint
+    cargo test --locked --all-targets
     uv run pytest
-    cargo test --locked
 
 # Install the pinned helm binary (built from its Go module)
 helm:

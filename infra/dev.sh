@@ -10,17 +10,28 @@ if ! infra/local.sh status | grep -q "postgres: running" || ! infra/local.sh sta
   started_infra=1
 fi
 infra/local.sh start >/dev/null
+# Point the API at this project's servers unless the caller chose others.
+while IFS='=' read -r name value; do
+  [ -n "${!name:-}" ] || export "$name=$value"
+done < <(infra/local.sh env)
 
 children=()
 cleanup() {
   trap - EXIT INT TERM
-  for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Give Granian a few seconds to drain, then make sure nothing outlives us.
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${children[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${children[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; done
   if [ "$started_infra" = 1 ]; then infra/local.sh stop; fi
 }
 trap cleanup EXIT INT TERM
 
-uv run python -m server_fastapi migrate
+"$ROOT/.venv/bin/python" -m server_fastapi migrate
 
 cat <<BANNER
 
@@ -32,6 +43,7 @@ cat <<BANNER
 
 BANNER
 
-uv run python -m server_fastapi dev &
+# The venv's interpreter directly (not `uv run`), so signals reach Granian without a wrapper in between.
+"$ROOT/.venv/bin/python" -m server_fastapi dev &
 children+=($!)
 wait -n "${children[@]}"

@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 
 
 class HttpMetrics:
@@ -43,6 +49,8 @@ class RequestContextMiddleware:
         self.app = app
         self.metrics = metrics
         self.security_headers = security_headers
+        # The interactive API docs page loads Swagger UI from its CDN with an inline bootstrap script.
+        self.docs_headers = security_headers | {"content-security-policy": DOCS_CONTENT_SECURITY_POLICY}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -71,7 +79,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
-                for name, value in self.security_headers.items():
+                extra = self.docs_headers if scope["path"] == "/docs" else self.security_headers
+                for name, value in extra.items():
                     headers.setdefault(name, value)
             await send(message)
 
