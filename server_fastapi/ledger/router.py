@@ -1,0 +1,55 @@
+"""Balances, admin deposits and (dev and test only) the faucet."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+
+from server_fastapi.core.audit import record_audit
+from server_fastapi.core.db import Db
+from server_fastapi.core.principal import Principal, Role, Scope
+from server_fastapi.core.problems import InvalidInput, error_responses
+from server_fastapi.core.security import CurrentUser, client_ip, require_role, require_scope
+from server_fastapi.ledger import service
+from server_fastapi.ledger.schemas import Balance, Credit, Deposit
+
+Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+
+router = APIRouter(tags=["ledger"])
+
+
+@router.get("/balances")
+async def list_balances(principal: Reader, db: Db) -> list[Balance]:
+    """The caller's balance in each asset it has held: `available` to trade or withdraw, `held` reserved."""
+    return await service.balances(db, principal.user_id)
+
+
+@router.post("/admin/deposits", status_code=status.HTTP_201_CREATED, responses=error_responses(InvalidInput))
+async def create_deposit(body: Deposit, principal: Admin, db: Db, request: Request) -> Balance:
+    """Credit an account with funds received outside Tessera. Audited."""
+    balance = await service.credit(
+        db, body.user_id, body.asset, body.amount, kind="deposit", reference=body.reference
+    )
+    await record_audit(
+        db,
+        actor_id=principal.user_id,
+        action="ledger.deposit",
+        subject=str(body.user_id),
+        details={"asset": body.asset, "amount": f"{body.amount:f}", "reference": body.reference},
+        ip=client_ip(request, request.app.state.tessera.settings),
+    )
+    return balance
+
+
+dev_router = APIRouter(tags=["dev"])
+"""Registered only when TESSERA_ENV is dev or test: absent from the production app and its contract."""
+
+
+@dev_router.post("/dev/faucet", responses=error_responses(InvalidInput))
+async def faucet(body: Credit, principal: CurrentUser, db: Db) -> Balance:
+    """Credit yourself test funds (development and test environments only)."""
+    return await service.credit(
+        db, principal.user_id, body.asset, body.amount, kind="faucet", reference=f"faucet:{principal.user_id}"
+    )

@@ -1,0 +1,140 @@
+"""The ledger: every movement of money is a balanced double entry, written in the caller's transaction.
+
+Other domains call these functions with the connection of their unit of work (order entry holds funds,
+the engine runner settles trades, withdrawals hold and settle); none of them commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from http import HTTPStatus
+from uuid import UUID
+
+import asyncpg
+
+from server_fastapi.core.db import Connection
+from server_fastapi.core.problems import FieldError, InvalidInput, TesseraError
+from server_fastapi.ledger import repository
+from server_fastapi.ledger.repository import EntryDraft, Posting
+from server_fastapi.ledger.schemas import Balance
+
+__all__ = [
+    "EntryDraft",
+    "InsufficientFunds",
+    "Posting",
+    "balances",
+    "credit",
+    "fees_account",
+    "hold",
+    "post_entries",
+    "release",
+    "settle_withdrawal",
+    "user_accounts",
+]
+
+
+class InsufficientFunds(TesseraError):
+    """The available balance does not cover the amount: a conflict with the account's state, not bad input."""
+
+    status, slug, title = HTTPStatus.CONFLICT, "insufficient-funds", "Insufficient Funds"
+
+
+async def balances(conn: Connection, user_id: UUID) -> list[Balance]:
+    return [Balance(**dict(row)) for row in await repository.balances(conn, user_id)]
+
+
+async def credit(
+    conn: Connection, user_id: UUID, asset: str, amount: Decimal, *, kind: str, reference: str
+) -> Balance:
+    """Money coming in from outside (deposit, faucet): external account → the user's available."""
+    if amount <= 0:
+        raise InvalidInput(
+            "The amount must be positive.",
+            errors=[
+                FieldError(location="body", pointer="/amount", detail="must be > 0", code="not_positive")
+            ],
+        )
+    try:
+        external = await repository.system_account(conn, asset, "external")
+    except asyncpg.ForeignKeyViolationError:
+        raise InvalidInput(
+            f"Unknown asset {asset}.",
+            errors=[
+                FieldError(location="body", pointer="/asset", detail="unknown asset", code="unknown_asset")
+            ],
+        ) from None
+    account = await repository.user_account(conn, user_id, asset)
+    await repository.insert_entries(
+        conn,
+        [
+            EntryDraft(
+                kind,
+                reference,
+                [
+                    Posting(external, "available", asset, -amount),
+                    Posting(account, "available", asset, amount),
+                ],
+            )
+        ],
+    )
+    rows = await repository.balances_of(conn, [account])
+    return Balance(**{key: rows[0][key] for key in ("asset", "available", "held")})
+
+
+async def hold(conn: Connection, user_id: UUID, asset: str, amount: Decimal, reference: str) -> None:
+    """Reserve `amount`: available → held, or InsufficientFunds with nothing written."""
+    moved = await repository.move_own_funds(
+        conn, user_id, asset, amount, kind="hold", reference=reference, to_held=True
+    )
+    if not moved:
+        raise InsufficientFunds(
+            f"The available {asset} balance does not cover {amount:f} {asset}.",
+            asset=asset,
+            required=f"{amount:f}",
+        )
+
+
+async def release(conn: Connection, user_id: UUID, asset: str, amount: Decimal, reference: str) -> None:
+    """Give back a reservation: held → available."""
+    moved = await repository.move_own_funds(
+        conn, user_id, asset, amount, kind="release", reference=reference, to_held=False
+    )
+    if not moved:
+        raise RuntimeError(f"release of {amount} {asset} exceeds what {user_id} holds ({reference})")
+
+
+async def settle_withdrawal(
+    conn: Connection, user_id: UUID, asset: str, amount: Decimal, reference: str
+) -> None:
+    """Money leaving the venue after a hold: the user's held → the external account."""
+    account = await repository.user_account(conn, user_id, asset)
+    external = await repository.system_account(conn, asset, "external")
+    await repository.insert_entries(
+        conn,
+        [
+            EntryDraft(
+                "withdrawal",
+                reference,
+                [Posting(account, "held", asset, -amount), Posting(external, "available", asset, amount)],
+            )
+        ],
+    )
+
+
+async def user_accounts(conn: Connection, pairs: Sequence[tuple[UUID, str]]) -> dict[tuple[UUID, str], int]:
+    return await repository.user_accounts(conn, pairs)
+
+
+async def fees_account(conn: Connection, asset: str) -> int:
+    return await repository.system_account(conn, asset, "fees")
+
+
+async def post_entries(conn: Connection, entries: Sequence[EntryDraft]) -> list[tuple[UUID, Balance]]:
+    """Write balanced entries; returns the new balances of the user accounts they touched."""
+    await repository.insert_entries(conn, entries)
+    touched = {posting.account_id for entry in entries for posting in entry.postings}
+    return [
+        (row["owner_id"], Balance(asset=row["asset"], available=row["available"], held=row["held"]))
+        for row in await repository.balances_of(conn, sorted(touched))
+    ]

@@ -1,0 +1,212 @@
+"""End-to-end `POST /api/v1/orders` under Granian and under Uvicorn, side by side in the same run.
+
+Each server runs the same app (one worker, header sign-in from `tests/backend/trading/header_auth_app.py`)
+against a fresh migrated database. `CONCURRENCY` clients, one account each, send crossing limit orders
+around one price on BTC-USDT, so the engine matches, settles and releases holds for most of them; a
+response comes back once the order is committed and (within a second) matched. Prints one JSON object:
+orders/s and p50/p99 latency per server and the Granian/Uvicorn throughput ratio.
+
+Environment: TESSERA_BENCH_ADMIN_DSN (a role that may create databases), TESSERA_BENCH_REDIS_URL,
+TESSERA_BENCH_ORDERS (per server, default 3000), TESSERA_BENCH_CONCURRENCY (default 32).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from server_fastapi.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_DSN = os.environ.get("TESSERA_BENCH_ADMIN_DSN", "postgresql://tessera:tessera@127.0.0.1:55432/postgres")
+REDIS_URL = os.environ.get("TESSERA_BENCH_REDIS_URL", "redis://127.0.0.1:56379/2")
+ORDERS = int(os.environ.get("TESSERA_BENCH_ORDERS", "3000"))
+CONCURRENCY = int(os.environ.get("TESSERA_BENCH_CONCURRENCY", "32"))
+WARMUP = 200
+TARGET_ORDERS_PER_S = 2_000
+TARGET_P99_MS = 50.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _command(server: str, port: int) -> list[str]:
+    target = "header_auth_app:create_app"
+    if server == "granian":
+        return [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", "1",
+            "--host", "127.0.0.1", "--port", str(port), "--no-log", target,
+        ]  # fmt: skip
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--no-access-log", "--log-level", "warning", target,
+    ]  # fmt: skip
+
+
+async def _database() -> str:
+    name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = ADMIN_DSN.rpartition("/")[0] + f"/{name}"
+    await asyncio.to_thread(upgrade, dsn)
+    return dsn
+
+
+async def _drop(dsn: str) -> None:
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rpartition("/")[2]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _order(rng: random.Random, i: int) -> dict[str, Any]:
+    side = "buy" if i % 2 == 0 else "sell"
+    price = f"{100 + rng.randint(-20, 20) / 100:.2f}"
+    return {"symbol": "BTC-USDT", "side": side, "type": "limit", "price": price, "quantity": "0.1"}
+
+
+async def _client_loop(
+    client: httpx.AsyncClient,
+    user: str,
+    rng: random.Random,
+    count: int,
+    latencies: list[float],
+    errors: list[int],
+) -> None:
+    headers = {"x-test-user": user}
+    for i in range(count):
+        started = time.perf_counter()
+        response = await client.post(
+            "/api/v1/orders", json=_order(rng, i + rng.randint(0, 1)), headers=headers
+        )
+        latencies.append(time.perf_counter() - started)
+        if response.status_code != 201:
+            errors.append(response.status_code)
+
+
+async def _measure(server: str) -> dict[str, Any]:
+    dsn = await _database()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TESSERA_ENV": "test",
+        "TESSERA_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": dsn,
+        "REDIS_URL": REDIS_URL,
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "tests" / "backend" / "trading"), str(ROOT / "tests"), str(ROOT)]
+        ),
+    }
+    process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the server runs on)
+        _command(server, port), env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL
+    )
+    try:
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
+        ) as client:
+            for _ in range(600):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            conn = await asyncpg.connect(dsn)
+            try:
+                users = [
+                    str(
+                        await conn.fetchval(
+                            "INSERT INTO users (email, role) VALUES ($1, 'trader') RETURNING id",
+                            f"bench{i}@example.test",
+                        )
+                    )
+                    for i in range(CONCURRENCY)
+                ]
+            finally:
+                await conn.close()
+            for user in users:
+                for asset, amount in (("USDT", "10000000"), ("BTC", "100000")):
+                    response = await client.post(
+                        "/api/v1/dev/faucet",
+                        json={"asset": asset, "amount": amount},
+                        headers={"x-test-user": user},
+                    )
+                    response.raise_for_status()
+            rng = random.Random(7)
+            warmup: list[float] = []
+            await asyncio.gather(
+                *(_client_loop(client, u, rng, WARMUP // CONCURRENCY + 1, warmup, []) for u in users)
+            )
+            latencies: list[float] = []
+            errors: list[int] = []
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(
+                    _client_loop(client, u, random.Random(i), ORDERS // CONCURRENCY, latencies, errors)
+                    for i, u in enumerate(users)
+                )
+            )
+            elapsed = time.perf_counter() - started
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        await _drop(dsn)
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "orders": len(latencies),
+        "errors": len(errors),
+        "orders_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+    }
+
+
+async def main() -> None:
+    results = {server: await _measure(server) for server in ("granian", "uvicorn")}
+    print(
+        json.dumps(
+            {
+                "benchmark": "post_orders_http",
+                "concurrency": CONCURRENCY,
+                "workers": 1,
+                "granian": results["granian"],
+                "uvicorn": results["uvicorn"],
+                "granian_vs_uvicorn_throughput": round(
+                    results["granian"]["orders_per_s"] / results["uvicorn"]["orders_per_s"], 2
+                ),
+                "target": {"orders_per_s": TARGET_ORDERS_PER_S, "p99_ms": TARGET_P99_MS},
+                "meets_target": results["granian"]["orders_per_s"] >= TARGET_ORDERS_PER_S
+                and results["granian"]["p99_ms"] < TARGET_P99_MS,
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
