@@ -1,0 +1,98 @@
+"""Helpers of the compliance API tests: accounts made through the auth service, sign-in, problem checks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import httpx
+from fastapi import FastAPI
+
+from server_fastapi.auth import service as auth_service
+from server_fastapi.core.db import connect
+from server_fastapi.core.principal import Role
+from server_fastapi.core.settings import Settings
+
+PASSWORD = "correct-Horse-battery-42"
+FAST_ARGON2: dict[str, Any] = {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2_parallelism": 1}
+
+
+@dataclass(frozen=True)
+class Account:
+    id: UUID
+    email: str
+    password: str
+    role: Role
+
+
+async def make_account(
+    settings: Settings, *, role: Role = Role.TRADER, display_name: str = "Test Person"
+) -> Account:
+    email = f"user-{uuid.uuid4().hex[:10]}@example.test"
+    conn = await connect(settings.database_url.get_secret_value())
+    try:
+        async with conn.transaction():
+            user = await auth_service.create_user(
+                conn, settings, email=email, password=PASSWORD, display_name=display_name, role=role
+            )
+    finally:
+        await conn.close()
+    return Account(id=user.id, email=email, password=PASSWORD, role=role)
+
+
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("127.0.0.1", 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://tessera.test")
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """Bearer headers of a fresh session."""
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    if slug is not None:
+        assert body["type"] == f"urn:tessera:problem:{slug}", body
+    return body
+
+
+def natural_person(
+    *,
+    surname: str = "Lovelace",
+    given: str = "Augusta Ada",
+    street: str = "Dorset Street",
+    town: str = "Marylebone",
+    birth_date: str = "1815-12-10",
+) -> dict[str, Any]:
+    """A valid IVMS101.2023 NaturalPerson (an originator: address, customer id and birth data present)."""
+    return {
+        "name": {
+            "nameIdentifier": [
+                {
+                    "primaryIdentifier": surname,
+                    "secondaryIdentifier": given,
+                    "naturalPersonNameIdentifierType": "LEGL",
+                }
+            ]
+        },
+        "geographicAddress": [
+            {
+                "addressType": "HOME",
+                "streetName": street,
+                "buildingNumber": "12",
+                "townName": town,
+                "country": "GB",
+            }
+        ],
+        "customerIdentification": "C-1815",
+        "dateAndPlaceOfBirth": {"dateOfBirth": birth_date, "placeOfBirth": "London"},
+        "countryOfResidence": "GB",
+    }
