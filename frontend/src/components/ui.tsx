@@ -1,0 +1,133 @@
+/** Small shared building blocks; styles come from PandaCSS semantic tokens only. */
+import type { ComponentProps, ReactNode } from "react";
+import { useId } from "react";
+import { css, cx } from "styled-system/css";
+
+import { isProblemError } from "../api/problem";
+
+const buttonBase = css({
+  display: "inline-flex",
+  alignItems: "center",
+  justifyContent: "center",
+  gap: "2",
+  px: "4",
+  py: "2",
+  borderRadius: "md",
+  fontWeight: "semibold",
+  fontSize: "sm",
+  cursor: "pointer",
+  borderWidth: "1px",
+  borderColor: "transparent",
+  _disabled: { opacity: 0.5, cursor: "not-allowed" },
+});
+
+const buttonVariants = {
+  primary: css({ bg: "accent.default", color: "fg.onAccent", _hover: { bg: "accent.hover" } }),
+  secondary: css({ bg: "bg.muted", color: "fg.default", borderColor: "border.default" }),
+  buy: css({ bg: "buy", color: "fg.onAccent" }),
+  sell: css({ bg: "sell", color: "fg.onAccent" }),
+  ghost: css({ bg: "transparent", color: "fg.default", _hover: { bg: "bg.muted" } }),
+} as const;
+
+export function Button({
+  variant = "primary",
+  className,
+  type = "button",
+  ...props
+}: ComponentProps<"button"> & { variant?: keyof typeof buttonVariants }) {
+  return <button type={type} className={cx(buttonBase, buttonVariants[variant], className)} {...props} />;
+}
+
+export const inputClass = css({
+  width: "100%",
+  px: "3",
+  py: "2",
+  borderRadius: "md",
+  borderWidth: "1px",
+  borderColor: "border.default",
+  bg: "bg.surface",
+  color: "fg.default",
+  fontFamily: "inherit",
+  fontSize: "sm",
+  "&[aria-invalid=true]": { borderColor: "danger" },
+});
+
+export function TextField({
+  label,
+  error,
+  hint,
+  ...input
+}: ComponentProps<"input"> & { label: string; error?: string | undefined; hint?: string }) {
+  const id = useId();
+  const messageId = `${id}-message`;
+  return (
+    <div className={css({ display: "flex", flexDirection: "column", gap: "1" })}>
+      <label htmlFor={id} className={css({ fontSize: "sm", fontWeight: "medium" })}>
+        {label}
+      </label>
+      <input
+        id={id}
+        className={inputClass}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error || hint ? messageId : undefined}
+        {...input}
+      />
+      {error ? (
+        <p id={messageId} className={css({ color: "danger", fontSize: "xs" })}>
+          {error}
+        </p>
+      ) : hint ? (
+        <p id={messageId} className={css({ color: "fg.muted", fontSize: "xs" })}>
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+  return (
+    <section
+      className={cx(
+        css({ bg: "bg.surface", borderWidth: "1px", borderColor: "border.default", borderRadius: "lg", p: "4", minWidth: 0 }),
+        className,
+      )}
+    >
+      {title !== undefined || actions !== undefined ? (
+        <header className={css({ display: "flex", justifyContent: "space-between", alignItems: "center", mb: "3", gap: "2" })}>
+          {title !== undefined ? <h2 className={css({ fontSize: "md", fontWeight: "semibold" })}>{title}</h2> : <span />}
+          {actions}
+        </header>
+      ) : null}
+      {children}
+    </section>
+  );
+}
+
+export function PageTitle({ children }: { children: ReactNode }) {
+  return <h1 className={css({ fontSize: "2xl", fontWeight: "bold", mb: "4" })}>{children}</h1>;
+}
+
+/** A failed request, as the API explained it; the request id lets support find the log line. */
+export function ErrorNotice({ error }: { error: unknown }) {
+  if (error === null || error === undefined) return null;
+  const lines = isProblemError(error) ? error.formErrors : [error instanceof Error ? error.message : "Unexpected error."];
+  const requestId = isProblemError(error) ? error.requestId : undefined;
+  return (
+    <div role="alert" className={css({ color: "danger", fontSize: "sm", borderWidth: "1px", borderColor: "danger", borderRadius: "md", p: "3" })}>
+      {lines.map((line) => (
+        <p key={line}>{line}</p>
+      ))}
+      {requestId ? <p className={css({ color: "fg.muted", fontSize: "xs" })}>Request id: {requestId}</p> : null}
+    </div>
+  );
+}
+
+export const tableClass = css({
+  width: "100%",
+  borderCollapse: "collapse",
+  fontSize: "sm",
+  "& th": { textAlign: "left", color: "fg.muted", fontWeight: "medium", py: "1", px: "2", borderBottomWidth: "1px", borderColor: "border.default" },
+  "& td": { py: "1", px: "2", borderBottomWidth: "1px", borderColor: "border.default", fontVariantNumeric: "tabular-nums" },
+  "& td.num, & th.num": { textAlign: "right" },
+});

@@ -1,0 +1,22 @@
+/** Who is signed in, for the router's guards: `GET /api/v1/me` through the generated query options. */
+import type { QueryClient } from "@tanstack/react-query";
+
+import { getAuthMeQueryOptions } from "../api/generated/auth/auth";
+import type { Me, Role } from "../api/generated/model";
+import { isProblemError } from "../api/problem";
+
+/** The signed-in account, or null when the session cookie is missing or expired (401). */
+export async function loadSession(queryClient: QueryClient): Promise<Me | null> {
+  try {
+    return await queryClient.ensureQueryData({ ...getAuthMeQueryOptions(), staleTime: 60_000 });
+  } catch (error) {
+    if (isProblemError(error) && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export const COMPLIANCE_ROLES: readonly Role[] = ["compliance", "admin"];
+
+export function hasRole(me: Me, roles: readonly Role[]): boolean {
+  return roles.includes(me.role);
+}

@@ -1,0 +1,73 @@
+// Opens the built sign-in page served in front of the real API, checks it with axe, and saves a screenshot.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import AxeBuilder from "@axe-core/playwright";
+
+import { ROOT, startBackend } from "./lib/backend.mjs";
+import { launchChromium } from "./lib/chromium.mjs";
+import { serveWebApp } from "./lib/webapp.mjs";
+
+const RESULTS = join(ROOT, "test-results");
+let backend;
+let web;
+let browser;
+
+before(async () => {
+  mkdirSync(RESULTS, { recursive: true });
+  backend = await startBackend();
+  web = await serveWebApp(backend.origin);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await web?.close();
+  await backend?.stop();
+});
+
+async function openPage(path, colorScheme) {
+  const page = await browser.context.newPage();
+  await page.emulateMedia({ colorScheme });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(`${web.origin}${path}`);
+  return { page, errors };
+}
+
+for (const colorScheme of ["light", "dark"]) {
+  test(`a visitor at / lands on the sign-in page (${colorScheme} theme)`, async (t) => {
+    const { page, errors } = await openPage("/", colorScheme);
+    await page.waitForURL(/\/login$/);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.ok(await page.getByLabel("Email").isVisible());
+    assert.ok(await page.getByLabel("Password").isVisible());
+
+    const results = await new AxeBuilder({ page }).analyze();
+    const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+    for (const violation of results.violations) t.diagnostic(`axe ${violation.impact}: ${violation.id} (${violation.nodes.length})`);
+    assert.deepEqual(serious.map((violation) => violation.id), [], "axe found serious or critical violations");
+
+    const screenshot = join(RESULTS, `login-${colorScheme}.png`);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    t.diagnostic(`served by ${web.servedBy}; screenshot ${screenshot}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test("wrong credentials show the API's problem detail", async (t) => {
+  const { page } = await openPage("/login", "light");
+  await page.getByLabel("Email").fill("nobody@example.com");
+  await page.getByLabel("Password").fill("not the password at all");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  const text = await alert.innerText();
+  t.diagnostic(`alert: ${text.replace(/\s+/g, " ")}`);
+  assert.match(text, /Request id: /);
+  await page.screenshot({ path: join(RESULTS, "login-error.png"), fullPage: true });
+  await page.close();
+});
