@@ -11,8 +11,8 @@ export CARGO_TARGET_DIR := env_var_or_default('CARGO_TARGET_DIR', env_var('HOME'
 default:
     @just --list
 
-# Install everything Tessera needs: Debian packages, TimescaleDB, Python, npm and Rust dependencies
-setup: infra-install py-deps node-deps signer-build
+# Install everything Tessera needs: Debian packages, TimescaleDB, Python, npm and Rust deps; build the web app
+setup: infra-install py-deps node-deps signer-build web-build
 
 # Install the Debian packages and build TimescaleDB when missing
 infra-install:
@@ -25,6 +25,10 @@ py-deps:
 # Install the npm workspaces from package-lock.json
 node-deps:
     npm ci --no-audit --no-fund --loglevel=error
+
+# Build the web app into frontend/dist (the API serves it)
+web-build:
+    npm run web:build
 
 # Build the signer binary
 signer-build:
@@ -56,6 +60,8 @@ lint: py-deps
 
 # Run every test (installs what it needs first)
 test: setup helm (infra "start") lint
+    npm run web:check
+    npm run e2e
     cargo test --locked --all-targets
     uv run pytest
 
@@ -67,3 +73,8 @@ helm:
 bench: setup (infra "start")
     uv run python tests/bench/bench_bus.py
     uv run python tests/bench/bench_engine.py
+    uv run python tests/bench/bench_sentinel.py
+    uv run python tests/bench/bench_signer.py
+    uv run python tests/bench/bench_ingest.py
+    uv run python tests/bench/bench_candles.py
+    uv run python tests/bench/bench_ws_fanout.py

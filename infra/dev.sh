@@ -32,6 +32,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 "$ROOT/.venv/bin/python" -m server_fastapi migrate
+"$ROOT/.venv/bin/python" -m server_fastapi.auth.demo
 
 cat <<BANNER
 

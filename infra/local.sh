@@ -68,7 +68,7 @@ build_timescaledb() {
 }
 
 install_infra() {
-  apt_install postgresql-$PG_VERSION postgresql-contrib redis-server
+  apt_install postgresql-$PG_VERSION postgresql-contrib redis-server chromium fonts-dejavu-core
   build_timescaledb
 }
 

@@ -15,15 +15,30 @@ from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
-from server_fastapi.core import health
+from server_fastapi.assistant.router import router as assistant_router
+from server_fastapi.auth.router import router as auth_router
+from server_fastapi.auth.startup import start_auth
+from server_fastapi.compliance.router import router as compliance_router
+from server_fastapi.compliance.service import SentinelSubscriber
+from server_fastapi.core import health, ws
 from server_fastapi.core.bus import BusMetricsCollector, EventBus
 from server_fastapi.core.db import create_pool
 from server_fastapi.core.http import HttpMetrics, RequestContextMiddleware
 from server_fastapi.core.logging import configure_logging
 from server_fastapi.core.problems import Problem, install_problem_handlers
-from server_fastapi.core.settings import Settings
+from server_fastapi.core.settings import Environment, Settings
 from server_fastapi.core.state import AppState
 from server_fastapi.core.telemetry import setup_telemetry
+from server_fastapi.core.web import web_app
+from server_fastapi.ledger.router import dev_router as ledger_dev_router
+from server_fastapi.ledger.router import router as ledger_router
+from server_fastapi.markets.router import admin_router as instruments_admin_router
+from server_fastapi.markets.router import router as markets_router
+from server_fastapi.markets.runtime import MarketsRuntime
+from server_fastapi.markets.streams import register_channels
+from server_fastapi.trading.router import register_channels as register_trading_channels
+from server_fastapi.trading.router import router as trading_router
+from server_fastapi.trading.runner import Runtime as TradingRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +82,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry.register(BusMetricsCollector(bus))
         state = AppState(settings=settings, pool=pool, redis=redis, bus=bus, bridge=None, registry=registry)
         app.state.tessera = state
+        await start_auth(state)  # signing keys (fail fast); demo accounts in dev
+        app.state.ws_hub = hub = ws.Hub(state=state)
+        registry.register(ws.HubMetricsCollector(hub))
+        app.state.markets = markets = MarketsRuntime(state)
+        register_channels(hub, markets)
+        markets.start()
+        app.state.trading = trading = TradingRuntime(pool, bus, settings.database_url.get_secret_value())
+        register_trading_channels(hub, trading)
+        await trading.start()
+        app.state.sentinel = SentinelSubscriber(pool, bus)
+        app.state.sentinel.start()
         logger.info("tessera api started", extra={"env": settings.env.value, "process_id": bus.process_id})
         try:
             yield
         finally:
+            await trading.stop()
+            await markets.close()
             if state.bridge is not None:
                 await state.bridge.close()
             await bus.close()
@@ -90,7 +118,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth_router)
+    app.include_router(markets_router, prefix=API_PREFIX)
+    app.include_router(instruments_admin_router, prefix=API_PREFIX)
+    app.include_router(ws.router)
+    app.include_router(ledger_router, prefix=API_PREFIX)
+    app.include_router(trading_router, prefix=API_PREFIX)
+    app.include_router(assistant_router, prefix=API_PREFIX)
+    app.include_router(compliance_router)
+    if settings.env is not Environment.PRODUCTION:
+        app.include_router(ledger_dev_router, prefix=API_PREFIX)
     _document_problem_schema(app)
+    built_web_app = web_app(settings.web_dist)
+    if built_web_app is not None:
+        app.mount("/", built_web_app, name="web")
 
     if settings.cors_origins:
         app.add_middleware(

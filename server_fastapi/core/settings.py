@@ -6,8 +6,11 @@ fast instead of silently falling back to a default, and placeholder secrets are 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import StrEnum
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -86,6 +89,11 @@ class SignerSettings(BaseSettings):
     signer_token_file: Path = Field(
         ROOT / ".state" / "signer" / "token", validation_alias=_env("SIGNER_TOKEN_FILE")
     )
+    signer_ca_file: Path | None = Field(
+        None,
+        validation_alias=_env("SIGNER_CA_FILE"),
+        description="PEM CA bundle that verifies the signer's certificate when SIGNER_URL is https://.",
+    )
     evm_rpc_url: str | None = Field(None, validation_alias=_env("EVM_RPC_URL"))
 
 
@@ -99,7 +107,142 @@ class TelemetrySettings(BaseSettings):
     )
 
 
-class Settings(AppSettings, DatabaseSettings, RedisSettings, SignerSettings, TelemetrySettings):
+class AuthSettings(BaseSettings):
+    model_config = _CONFIG
+
+    jwt_private_keys_dir: Path = Field(
+        ROOT / ".state" / "jwt",
+        validation_alias=_env("JWT_PRIVATE_KEYS_DIR"),
+        description="One ES256 private key per file, `<key id>.pem`; dev and test generate one when empty.",
+    )
+    jwt_signing_key_id: str | None = Field(
+        None,
+        validation_alias=_env("JWT_SIGNING_KEY_ID"),
+        description="The key that signs new tokens; default: the last key id in sort order. Every key in the "
+        "folder still verifies, so a new key can be added, made current, and the old one removed later.",
+    )
+    jwt_issuer: str = Field("tessera", min_length=1, validation_alias=_env("JWT_ISSUER"))
+    jwt_audience: str = Field("tessera-api", min_length=1, validation_alias=_env("JWT_AUDIENCE"))
+    access_token_ttl_seconds: int = Field(
+        900, ge=60, le=3600, validation_alias=_env("AUTH_ACCESS_TOKEN_TTL_SECONDS")
+    )
+    refresh_token_ttl_seconds: int = Field(
+        14 * 86400, ge=300, le=90 * 86400, validation_alias=_env("AUTH_REFRESH_TOKEN_TTL_SECONDS")
+    )
+    session_max_age_seconds: int = Field(
+        30 * 86400,
+        ge=300,
+        le=365 * 86400,
+        validation_alias=_env("AUTH_SESSION_MAX_AGE_SECONDS"),
+        description="A session ends this long after sign-in however often it is refreshed.",
+    )
+    cookie_secure: bool | None = Field(
+        None,
+        validation_alias=_env("AUTH_COOKIE_SECURE"),
+        description="Secure flag on session cookies; default true except in dev and test (plain http).",
+    )
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("TRUSTED_PROXIES"),
+        description="Comma-separated CIDRs whose X-Forwarded-For is believed when finding the client IP.",
+    )
+    argon2_time_cost: int = Field(3, ge=2, le=20, validation_alias=_env("ARGON2_TIME_COST"))
+    argon2_memory_kib: int = Field(65536, ge=19456, le=1048576, validation_alias=_env("ARGON2_MEMORY_KIB"))
+    argon2_parallelism: int = Field(4, ge=1, le=16, validation_alias=_env("ARGON2_PARALLELISM"))
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+        return value
+
+
+class MarketSettings(BaseSettings):
+    model_config = _CONFIG
+
+    market_simulator: bool = Field(
+        False,
+        validation_alias=_env("MARKET_SIMULATOR"),
+        description="on: publish simulated trades for every instrument (dev only; ignored in production).",
+    )
+    market_simulator_seed: int = Field(7, validation_alias=_env("MARKET_SIMULATOR_SEED"))
+    market_simulator_speed: float = Field(
+        1.0, gt=0, le=1000, validation_alias=_env("MARKET_SIMULATOR_SPEED"), description="Time multiplier"
+    )
+
+
+class ComplianceSettings(BaseSettings):
+    model_config = _CONFIG
+
+    kyc_master_key: SecretStr | None = Field(
+        None,
+        validation_alias=_env("KYC_MASTER_KEY"),
+        description="Base64 of 32 random bytes; wraps every user's KYC data key (AES-256-GCM). Required in "
+        "production; dev and test derive one from TESSERA_SECRET_KEY.",
+    )
+
+    @field_validator("kyc_master_key")
+    @classmethod
+    def _decode_master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                raw = base64.b64decode(value.get_secret_value(), validate=True)
+            except binascii.Error:
+                raise ValueError("KYC_MASTER_KEY must be base64") from None
+            if len(raw) != 32:
+                raise ValueError("KYC_MASTER_KEY must decode to 32 bytes")
+        return value
+
+
+class AssistantSettings(BaseSettings):
+    """The order assistant's optional language model: any OpenAI-compatible chat completions endpoint.
+    Without `ASSISTANT_LLM_URL` the deterministic rule-based parser answers alone."""
+
+    model_config = _CONFIG
+
+    assistant_llm_url: str | None = Field(
+        None,
+        validation_alias=_env("ASSISTANT_LLM_URL"),
+        description="Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1",
+    )
+    assistant_llm_model: str = Field("", validation_alias=_env("ASSISTANT_LLM_MODEL"))
+    assistant_llm_api_key: SecretStr | None = Field(None, validation_alias=_env("ASSISTANT_LLM_API_KEY"))
+    assistant_llm_timeout_seconds: float = Field(
+        8.0,
+        gt=0,
+        le=60,
+        validation_alias=_env("ASSISTANT_LLM_TIMEOUT_SECONDS"),
+        description="Budget of one model request; past it the rule-based parser answers.",
+    )
+    assistant_min_confidence: float = Field(
+        0.9,
+        ge=0.5,
+        le=1.0,
+        validation_alias=_env("ASSISTANT_MIN_CONFIDENCE"),
+        description="The model's draft is used only at or above this stated confidence.",
+    )
+
+    @model_validator(mode="after")
+    def _model_named_with_url(self) -> Self:
+        if self.assistant_llm_url and not self.assistant_llm_model:
+            raise ValueError("ASSISTANT_LLM_URL needs ASSISTANT_LLM_MODEL (the model name to ask for)")
+        if self.assistant_llm_url and not self.assistant_llm_url.startswith(("http://", "https://")):
+            raise ValueError("ASSISTANT_LLM_URL must be an http:// or https:// URL")
+        return self
+
+
+class Settings(
+    AppSettings,
+    DatabaseSettings,
+    RedisSettings,
+    SignerSettings,
+    TelemetrySettings,
+    AuthSettings,
+    MarketSettings,
+    ComplianceSettings,
+    AssistantSettings,
+):
     """Everything the API process reads from its environment."""
 
     model_config = _CONFIG
@@ -116,6 +259,12 @@ class Settings(AppSettings, DatabaseSettings, RedisSettings, SignerSettings, Tel
                 raise ValueError(
                     "DATABASE_URL uses the local development password; set a real one in production"
                 )
+            if self.kyc_master_key is None:
+                raise ValueError("KYC_MASTER_KEY must be set in production (base64 of 32 random bytes)")
+            if self.cookie_secure is False:
+                raise ValueError(
+                    "AUTH_COOKIE_SECURE=false is refused in production (cookies over plain http)"
+                )
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
         return self
@@ -123,3 +272,9 @@ class Settings(AppSettings, DatabaseSettings, RedisSettings, SignerSettings, Tel
     @cached_property
     def is_dev(self) -> bool:
         return self.env is Environment.DEV
+
+    @cached_property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.env is Environment.PRODUCTION

@@ -188,6 +188,11 @@ imagePullSecrets:
     secretKeyRef:
       name: {{ include "tessera.appSecretName" . }}
       key: TESSERA_SECRET_KEY
+- name: KYC_MASTER_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tessera.appSecretName" . }}
+      key: KYC_MASTER_KEY
 {{- end -}}
 
 {{/* Endpoints ------------------------------------------------------------------------------------------- */}}
