@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `just dev`: PostgreSQL + TimescaleDB, Redis, migrations, then the API with reload, in the foreground.
+# `just dev`: PostgreSQL + TimescaleDB, Redis, migrations, demo accounts, then the API with reload and the
+# market-maker bot, in the foreground.
 # Ctrl-C (or any exit) stops what this script started; servers that were already running are left alone.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,5 +47,10 @@ BANNER
 
 # The venv's interpreter directly (not `uv run`), so signals reach Granian without a wrapper in between.
 "$ROOT/.venv/bin/python" -m server_fastapi dev &
+api_pid=$!
+children+=("$api_pid")
+# The market maker trades through the public API like any client, keeping every demo market moving.
+"$ROOT/.venv/bin/python" -m server_fastapi market-maker &
 children+=($!)
-wait -n "${children[@]}"
+# The API's life is the session's; the bot may stop on its own (it logs why) without ending it.
+wait "$api_pid"

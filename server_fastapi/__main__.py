@@ -73,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply Alembic migrations up to head")
     markets_cli.add_parser(commands)
     commands.add_parser(
+        "market-maker",
+        help="run the market-maker bot against TESSERA_API_URL (MARKET_MAKER_EMAIL, MARKET_MAKER_PASSWORD, "
+        "MARKET_MAKER_SEED, MARKET_MAKER_SYMBOLS, MARKET_MAKER_INTERVAL_SECONDS)",
+    )
+    commands.add_parser(
         "audit-verify", help="recompute the audit log's hash chain; exit status 1 when a link is broken"
     )
     openapi = commands.add_parser("openapi", help="write the OpenAPI contract")
@@ -83,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         _serve(Settings(), reload=args.command == "dev")
     elif args.command == "import-trades":
         return markets_cli.run(args)
+    elif args.command == "market-maker":
+        from server_fastapi.trading import market_maker
+
+        return market_maker.main()
     elif args.command == "migrate":
         from server_fastapi.migrations import upgrade
 

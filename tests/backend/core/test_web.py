@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests_support import make_settings
 
 from server_fastapi.app import create_app
-from tests_support import make_settings
 
 
 @pytest.fixture
