@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _document_problem_schema(app)
     built_web_app = web_app(settings.web_dist)
     if built_web_app is not None:
-        app.mount("/", built_web_app, name="web")
+        app.router.default = built_web_app
 
     if settings.cors_origins:
         app.add_middleware(

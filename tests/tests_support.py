@@ -16,6 +16,12 @@ def pg_binary(name: str) -> str:
 
 
 def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"env": Environment.TEST, "database_url": database_url, "redis_url": redis_url}
+    # Tests see the bare API unless they ask for a built web app (`web_dist=...`).
+    values: dict[str, Any] = {
+        "env": Environment.TEST,
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "web_dist": ROOT / ".state" / "no-web-app",
+    }
     values.update(overrides)
     return Settings(**values)

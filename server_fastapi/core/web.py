@@ -1,7 +1,8 @@
 """Serves the built web app (`frontend/dist`) from the API's own origin, so cookies stay same-site.
 
-Any GET that no API route answers and that names no file gets `index.html`, so the client-side router can
-handle deep links such as `/trade/BTC-USDT`; paths under `/api/` and `/ws` never fall back."""
+It is the router's fallback, not a mount, so it only sees requests no route matches (routes added later
+still win). Any GET that names no file gets `index.html`, so the client-side router can handle deep links
+such as `/trade/BTC-USDT`; paths under `/api/` and `/ws` never fall back, and other methods stay 404s."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 _NEVER_THE_APP = ("api/", "ws", "docs", "openapi.json", "healthz", "readyz", "metrics")
 
@@ -18,6 +19,11 @@ _NEVER_THE_APP = ("api/", "ws", "docs", "openapi.json", "healthz", "readyz", "me
 class WebApp(StaticFiles):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory=directory, html=True, check_dir=True)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(status_code=404)
+        await super().__call__(scope, receive, send)
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         try:
@@ -37,5 +43,5 @@ class WebApp(StaticFiles):
 
 
 def web_app(dist: Path) -> WebApp | None:
-    """The app to mount at `/`, or None when the web app has not been built."""
+    """The router's fallback app, or None when the web app has not been built."""
     return WebApp(dist) if (dist / "index.html").is_file() else None

@@ -37,7 +37,8 @@ async def test_deep_links_get_the_app_and_assets_are_immutable(web_client: httpx
 
 
 async def test_api_paths_keep_their_problem_404s(web_client: httpx.AsyncClient) -> None:
-    missing = await web_client.get("/api/v1/no-such-thing")
-    assert missing.status_code == 404
-    assert missing.headers["content-type"] == "application/problem+json"
+    for missing in (await web_client.get("/api/v1/no-such-thing"), await web_client.post("/trade/BTC-USDT")):
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
     assert (await web_client.get("/healthz")).json() == {"status": "ok"}
+    assert (await web_client.post("/healthz")).status_code == 405
