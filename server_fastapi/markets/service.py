@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, Protocol
+from uuid import UUID
 
 import asyncpg
 import polars as pl
 
+from server_fastapi.core.audit import record_audit
 from server_fastapi.core.db import Connection
 from server_fastapi.core.problems import Conflict, FieldError, InvalidInput, NotFound
 from server_fastapi.markets import analytics, repository
@@ -76,7 +78,7 @@ async def list_instruments(conn: Connection) -> list[Instrument]:
     return [_instrument(row) for row in await repository.list_instruments(conn)]
 
 
-async def create_instrument(conn: Connection, body: InstrumentCreate) -> Instrument:
+async def create_instrument(conn: Connection, body: InstrumentCreate, *, actor_id: UUID | None) -> Instrument:
     known = await repository.existing_assets(conn, [body.base_asset, body.quote_asset])
     errors = [
         FieldError(
@@ -97,21 +99,40 @@ async def create_instrument(conn: Connection, body: InstrumentCreate) -> Instrum
     row = await repository.insert_instrument(conn, values)
     if row is None:
         raise Conflict(f"Market {values['symbol']!r} exists already.", symbol=values["symbol"])
+    await record_audit(
+        conn,
+        actor_id=actor_id,
+        action="markets.instrument.created",
+        subject=values["symbol"],
+        details=body.model_dump(mode="json"),
+    )
     return _instrument(row)
 
 
-async def update_instrument(conn: Connection, symbol: str, body: InstrumentUpdate) -> Instrument:
+async def update_instrument(
+    conn: Connection, symbol: str, body: InstrumentUpdate, *, actor_id: UUID | None
+) -> Instrument:
+    """Apply an administrator's change; every configuration change lands in the audit log."""
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
     if "status" in changes:
         changes["status"] = InstrumentStatus(changes["status"]).value
     await get_instrument(conn, symbol)
     row = await repository.update_instrument(conn, symbol, changes)
     assert row is not None
+    await record_audit(
+        conn,
+        actor_id=actor_id,
+        action="markets.instrument.updated",
+        subject=symbol,
+        details=body.model_dump(mode="json", exclude_unset=True, exclude_none=True),
+    )
     return _instrument(row)
 
 
-async def set_status(conn: Connection, symbol: str, status: InstrumentStatus) -> Instrument:
-    return await update_instrument(conn, symbol, InstrumentUpdate(status=status))
+async def set_status(
+    conn: Connection, symbol: str, status: InstrumentStatus, *, actor_id: UUID | None
+) -> Instrument:
+    return await update_instrument(conn, symbol, InstrumentUpdate(status=status), actor_id=actor_id)
 
 
 # --- markets and tickers --------------------------------------------------------------------------

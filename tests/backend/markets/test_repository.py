@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from server_fastapi.core.bus import EventBus
+from server_fastapi.core.db import Connection, connect
 from server_fastapi.core.problems import NotFound
 from server_fastapi.markets import repository, service
 from server_fastapi.markets.analytics import INTERVALS, candles
@@ -222,7 +223,16 @@ async def test_ticks_bridged_from_another_process_are_left_to_their_publisher() 
     await bus.close()
 
 
-async def test_admin_instrument_changes(db: asyncpg.Connection) -> None:
+async def test_admin_instrument_changes(database_url: str) -> None:
+    # The app's own codecs (jsonb as Python objects), as the API's pool has them.
+    db = await connect(database_url)
+    try:
+        await _admin_instrument_changes(db)
+    finally:
+        await db.close()
+
+
+async def _admin_instrument_changes(db: Connection) -> None:
     created = await service.create_instrument(
         db,
         InstrumentCreate(
@@ -235,13 +245,21 @@ async def test_admin_instrument_changes(db: asyncpg.Connection) -> None:
             maker_fee_rate=Decimal("0.0008"),
             taker_fee_rate=Decimal("0.001"),
         ),
+        actor_id=None,
     )
     assert created.symbol == "SOL-BTC"
-    halted = await service.set_status(db, "SOL-BTC", InstrumentStatus.HALTED)
+    halted = await service.set_status(db, "SOL-BTC", InstrumentStatus.HALTED, actor_id=None)
     assert halted.status is InstrumentStatus.HALTED
     changed = await service.update_instrument(
-        db, "SOL-BTC", InstrumentUpdate(taker_fee_rate=Decimal("0.002"))
+        db, "SOL-BTC", InstrumentUpdate(taker_fee_rate=Decimal("0.002")), actor_id=None
     )
     assert changed.taker_fee_rate == Decimal("0.002")
     assert changed.updated_at >= created.updated_at
+    audited = await db.fetch("SELECT action, subject, details FROM audit_log ORDER BY id")
+    assert [(row["action"], row["subject"]) for row in audited] == [
+        ("markets.instrument.created", "SOL-BTC"),
+        ("markets.instrument.updated", "SOL-BTC"),
+        ("markets.instrument.updated", "SOL-BTC"),
+    ]
+    assert audited[1]["details"] == {"status": "halted"}
     await asyncio.sleep(0)
