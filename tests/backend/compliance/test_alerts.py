@@ -125,6 +125,12 @@ async def test_the_two_fills_of_a_trade_become_one_observed_trade(app: FastAPI, 
     (row,) = await wait_for_alerts(database_url, 1)
     assert (row["kind"], row["symbol"], row["accounts"]) == ("wash_trade", "ETH-USDT", [user])
     subscriber: SentinelSubscriber = app.state.sentinel
+    # The row is visible once its transaction commits; the counter moves after the connection returns to
+    # the pool, a moment later.
+    for _ in range(100):
+        if subscriber.stored:
+            break
+        await asyncio.sleep(0.02)
     assert subscriber.stored == 1
 
 
