@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +26,10 @@ def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settin
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now, for servers a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

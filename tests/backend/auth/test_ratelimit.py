@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from auth_support import assert_problem, client_from, make_account
 from fastapi import Depends, FastAPI
 from ratelimit_peer import PEER_LIMIT
 from redis.asyncio import Redis
+from tests_support import free_port
 
 from server_fastapi.auth.router import LOGIN_BURST, LOGIN_PERIOD_SECONDS, LOGIN_RATE
 from server_fastapi.core.gcra import Limit, gcra
@@ -139,17 +139,10 @@ async def test_spoofed_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_pro
     assert decision.remaining == LOGIN_BURST - 4  # three counted, and this peek's own request
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def two_api_processes(redis_url: str) -> Iterator[list[str]]:
     """Two Granian servers, each its own OS process, sharing the test Redis."""
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     env = {
         **os.environ,
         "PEER_REDIS_URL": redis_url,
@@ -242,7 +235,7 @@ def limiter_app(redis_url: str) -> FastAPI:
 async def test_when_redis_is_down_closed_limits_refuse_and_open_limits_admit_and_both_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = limiter_app(f"redis://127.0.0.1:{_free_port()}/0")  # nothing listens there
+    app = limiter_app(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://tessera.test") as client:
         with caplog.at_level(logging.WARNING, logger="server_fastapi.core.gcra"):
@@ -261,7 +254,7 @@ async def test_sign_in_fails_closed_without_redis(database_url: str) -> None:
 
     from server_fastapi.app import create_app
 
-    app = create_app(make_settings(database_url, f"redis://127.0.0.1:{_free_port()}/0"))
+    app = create_app(make_settings(database_url, f"redis://127.0.0.1:{free_port()}/0"))
     async with app.router.lifespan_context(app), client_from(app) as client:
         response = await client.post(
             "/api/v1/auth/login", json={"email": "a@example.test", "password": "x" * 12}

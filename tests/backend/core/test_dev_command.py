@@ -13,14 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
-from tests_support import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests_support import ROOT, free_port
 
 
 def _listening(port: int) -> bool:
@@ -32,7 +25,7 @@ def _listening(port: int) -> bool:
 def test_dev_brings_everything_up_and_ctrl_c_stops_what_it_started() -> None:
     state = Path(tempfile.mkdtemp(prefix="tessera-dev-"))
     state.chmod(0o755)
-    pg_port, redis_port, api_port = _free_port(), _free_port(), _free_port()
+    pg_port, redis_port, api_port = free_port(), free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env |= {
         "TESSERA_STATE_DIR": str(state),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -15,24 +14,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests_support import make_settings, pg_binary
+from tests_support import free_port, make_settings, pg_binary
 
 from server_fastapi.app import create_app
 from server_fastapi.migrations import upgrade
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class PrivateCluster:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="tessera-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         shutil.chown(self.root, "postgres", "postgres")
 
     def _as_postgres(self, *args: str) -> None:

@@ -8,7 +8,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests_support import ROOT
+from tests_support import ROOT, free_port
 
 from server_fastapi.trading.market_maker import (
     Account,
@@ -34,13 +33,6 @@ from server_fastapi.trading.market_maker import (
 BOT_EMAIL = "bot@mm.tessera.test"
 BOT_PASSWORD = "Market-maker-test-pass-1"
 RUN_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
-from tests_support import ROOT, make_settings
+from tests_support import ROOT, free_port, make_settings
 from trading_support import (
     as_user,
     book_matches_database,
@@ -35,13 +34,6 @@ from server_fastapi.trading.runner import Runtime, SymbolRunner
 
 HERE = Path(__file__).resolve().parent
 SYMBOLS = ("BTC-USDT", "ETH-USDT")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:

@@ -44,6 +44,7 @@ from signer_support import (
     child_env,
     write_secret,
 )
+from tests_support import free_port
 
 from server_fastapi.core.context import reset_request_id, set_request_id
 from server_fastapi.core.problems import ServiceUnavailable, install_problem_handlers
@@ -505,17 +506,11 @@ def _tls_files(directory: Path) -> tuple[Path, Path, Path]:
     return ca_path, cert_path, key_path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_over_tls_the_ca_file_is_trusted_and_nothing_else(
     signer_binary: Path, signer_home: SignerHome, tmp_path: Path
 ) -> None:
     ca, cert, key = _tls_files(tmp_path)
-    port = _free_port()
+    port = free_port()
     url = f"https://127.0.0.1:{port}"
     tls_args = ("--listen", f"127.0.0.1:{port}", "--tls-cert", str(cert), "--tls-key", str(key))
     env = child_env(SIGNER_KEYSTORE_PASSWORD=KEYSTORE_PASSWORD)
