@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import json
 import logging
 import os
 import socket
 import subprocess
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
@@ -170,16 +172,30 @@ async def test_the_raw_transaction_carries_every_field_as_requested(signer: Sign
     assert decoded_legacy["v"] in (1 * 2 + 35, 1 * 2 + 36)
 
 
-async def test_the_signer_sees_the_api_request_id(
+async def test_every_signature_and_refusal_is_logged_with_the_api_request_id(
     signer: SignerClient, signer_process: SignerProcess
 ) -> None:
     token = set_request_id("withdrawal-test-7f3a")
     try:
-        await signer.sign(HOT_KEY_ID, transfer(nonce=77))
+        signed = await signer.sign(HOT_KEY_ID, transfer(nonce=77))
+    finally:
+        reset_request_id(token)
+    token = set_request_id("withdrawal-test-refused-91c4")
+    try:
+        with pytest.raises(SigningRefused):
+            await signer.sign(HOT_KEY_ID, transfer(chain_id=5))
     finally:
         reset_request_id(token)
 
-    assert "withdrawal-test-7f3a" in signer_process.log()
+    lines = [json.loads(line) for line in signer_process.log().splitlines() if line.startswith("{")]
+    by_request = {line.get("request_id"): line for line in lines}
+    assert by_request["withdrawal-test-7f3a"]["message"] == "signed"
+    assert by_request["withdrawal-test-7f3a"]["tx_hash"] == signed.tx_hash
+    assert by_request["withdrawal-test-refused-91c4"]["message"] == "refused"
+    assert by_request["withdrawal-test-refused-91c4"]["rule"] == "chain_id_not_allowed"
+    signatures_and_refusals = [line for line in lines if line.get("message") in ("signed", "refused")]
+    assert signatures_and_refusals
+    assert all(line.get("request_id") for line in signatures_and_refusals)
 
 
 # --- policy refusals ----------------------------------------------------------------------------------------
@@ -379,6 +395,255 @@ async def test_unexpected_answers_map_to_errors(
     if "invalid_request" in answer.decode():
         assert isinstance(error.value, SignerError)
         assert error.value.extensions == {"signer_rule": "invalid_request"}
+
+
+# --- the Unix-socket transport: keep-alive, framing, failures ---------------------------------------------
+
+HEALTH_OK = b'{"status": "ok", "keys": 1}'
+
+
+def _health_answer(keys: int) -> bytes:
+    return _http_answer("200 OK", b'{"status": "ok", "keys": %d}' % keys, "application/json")
+
+
+class FakeSigner:
+    """A stand-in for the signer on a Unix socket: reads each request and writes `answer(index)` back.
+
+    `index` counts requests over all connections from 0; `connections` counts connections accepted. With
+    `close_after_answer` it closes each connection after one answer.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        answer: Callable[[int], Awaitable[bytes]],
+        *,
+        close_after_answer: bool = False,
+    ) -> None:
+        self.path = path
+        self.connections = 0
+        self.requests = 0
+        self._answer = answer
+        self._close_after_answer = close_after_answer
+        self._handlers: set[asyncio.Task[Any]] = set()
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for handler in self._handlers:
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                index, self.requests = self.requests, self.requests + 1
+                writer.write(await self._answer(index))
+                await writer.drain()
+                if self._close_after_answer:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client closed the connection
+        finally:
+            writer.close()
+
+
+async def test_keep_alive_reuses_a_connection_and_bounds_those_in_flight(tmp_path: Path) -> None:
+    async def slowly(index: int) -> bytes:
+        await asyncio.sleep(0.01)
+        return _health_answer(index)
+
+    token_file = write_secret(tmp_path / "token", TOKEN)
+    path = tmp_path / "fake.sock"
+    async with (
+        FakeSigner(path, slowly) as fake,
+        SignerClient(f"unix://{path}", token_file, max_connections=3) as client,
+    ):
+        sequential = [(await client.health()).keys for _ in range(5)]
+        assert fake.connections == 1
+        concurrent = await asyncio.gather(*(client.health() for _ in range(20)))
+
+    assert sequential == [0, 1, 2, 3, 4]
+    assert sorted(health.keys for health in concurrent) == list(range(5, 25))
+    assert fake.connections == 3
+
+
+async def test_a_timed_out_request_leaves_no_late_answer_for_the_next_one(tmp_path: Path) -> None:
+    """The first answer comes after the client gave up; the next call must not read it as its own."""
+
+    async def late_then_prompt(index: int) -> bytes:
+        if index == 0:
+            await asyncio.sleep(0.6)
+        return _health_answer(index)
+
+    token_file = write_secret(tmp_path / "token", TOKEN)
+    path = tmp_path / "fake.sock"
+    async with (
+        FakeSigner(path, late_then_prompt) as fake,
+        SignerClient(f"unix://{path}", token_file, timeout=0.3) as client,
+    ):
+        with pytest.raises(SignerUnavailable, match=r"did not answer within 0\.3 s") as error:
+            await client.health()
+        second = await client.health()
+
+    assert error.value.status == 503
+    assert second.keys == 1
+    assert fake.connections == 2
+
+
+async def test_a_signer_that_closes_after_each_answer_gets_a_new_connection(tmp_path: Path) -> None:
+    async def answer(index: int) -> bytes:
+        return _health_answer(index)
+
+    token_file = write_secret(tmp_path / "token", TOKEN)
+    path = tmp_path / "fake.sock"
+    async with (
+        FakeSigner(path, answer, close_after_answer=True) as fake,
+        SignerClient(f"unix://{path}", token_file) as client,
+    ):
+        for expected in range(3):
+            assert (await client.health()).keys == expected
+            await asyncio.sleep(0.01)  # the close may reach the client before or after it asks again
+
+    assert fake.connections == 3
+
+
+def _chunked(status: str, body: bytes, content_type: str) -> bytes:
+    head = f"HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n\r\n"
+    middle = len(body) // 2
+    chunks = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(part), part) for part in (body[:middle], body[middle:]))
+    return head.encode() + chunks + b"0\r\nx-trailer: 1\r\n\r\n"
+
+
+async def test_a_chunked_problem_answer_is_mapped_and_the_connection_kept(tmp_path: Path) -> None:
+    refusal = _chunked(
+        "403 Forbidden",
+        b'{"type": "urn:tessera:signer:problem:destination_denied", "status": 403, '
+        b'"rule": "destination_denied", "detail": "0x...dEaD is on the deny list"}',
+        "application/problem+json",
+    )
+    answers = [refusal, _chunked("200 OK", HEALTH_OK, "application/json")]
+
+    async def answer(index: int) -> bytes:
+        return answers[index]
+
+    token_file = write_secret(tmp_path / "token", TOKEN)
+    path = tmp_path / "fake.sock"
+    async with (
+        FakeSigner(path, answer) as fake,
+        SignerClient(f"unix://{path}", token_file) as client,
+    ):
+        with pytest.raises(SigningRefused) as refused:
+            await client.sign(HOT_KEY_ID, transfer())
+        health = await client.health()
+
+    assert (refused.value.status, refused.value.rule) == (403, "destination_denied")
+    assert refused.value.detail == "0x...dEaD is on the deny list"
+    assert health.keys == 1
+    assert fake.connections == 1
+
+
+async def test_an_answer_ended_by_closing_the_connection_is_read_to_the_end(tmp_path: Path) -> None:
+    async def answer(index: int) -> bytes:
+        return b"HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n" + HEALTH_OK
+
+    token_file = write_secret(tmp_path / "token", TOKEN)
+    path = tmp_path / "fake.sock"
+    async with (
+        FakeSigner(path, answer, close_after_answer=True) as fake,
+        SignerClient(f"unix://{path}", token_file) as client,
+    ):
+        assert (await client.health()).keys == 1
+        assert (await client.health()).keys == 1
+
+    assert fake.connections == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n" + HEALTH_OK,
+        b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n",
+    ],
+    ids=["not-http", "cut-short", "bad-length", "bad-chunk", "informational"],
+)
+async def test_a_broken_answer_is_unavailable_and_the_request_is_not_sent_again(
+    tmp_path: Path, answer: bytes
+) -> None:
+    async def reply(index: int) -> bytes:
+        return answer
+
+    token_file = write_secret(tmp_path / "token", TOKEN)
+    path = tmp_path / "fake.sock"
+    async with (
+        FakeSigner(path, reply, close_after_answer=True) as fake,
+        SignerClient(f"unix://{path}", token_file, timeout=2) as client,
+    ):
+        with pytest.raises(SignerUnavailable, match="connection to the transaction signer failed"):
+            await client.sign(HOT_KEY_ID, transfer())
+
+    assert fake.requests == 1
+
+
+async def test_the_signer_restarting_between_calls_means_a_new_connection(
+    signer_binary: Path, tmp_path: Path
+) -> None:
+    home = SignerHome.create(signer_binary, tmp_path / "home", keys=TEST_KEYS[:1])
+    async with SignerClient(f"unix://{home.socket}", home.token_file) as client:
+        with SignerProcess(signer_binary, home) as first:
+            before = await client.sign(HOT_KEY_ID, transfer(nonce=1))
+        with pytest.raises(SignerUnavailable, match="unreachable"):
+            await client.health()
+        with SignerProcess(signer_binary, home) as second:
+            after = await client.sign(HOT_KEY_ID, transfer(nonce=2))
+
+    assert first.pid != second.pid
+    assert Account.recover_transaction(before.raw_transaction) == HOT_ADDRESS
+    assert Account.recover_transaction(after.raw_transaction) == HOT_ADDRESS
+
+
+async def test_the_signer_restarting_while_a_connection_idles_is_not_noticed_by_callers(
+    signer_binary: Path, tmp_path: Path
+) -> None:
+    """No call in between: the pooled connection is dead when the next request wants it, and is replaced."""
+    home = SignerHome.create(signer_binary, tmp_path / "home", keys=TEST_KEYS[:1])
+    async with SignerClient(f"unix://{home.socket}", home.token_file) as client:
+        with SignerProcess(signer_binary, home):
+            assert (await client.health()).status == "ok"
+        with SignerProcess(signer_binary, home):
+            signed = await client.sign(HOT_KEY_ID, transfer(nonce=3))
+
+    assert Account.recover_transaction(signed.raw_transaction) == HOT_ADDRESS
+
+
+def test_a_token_file_holding_more_than_a_token_is_a_misconfiguration(tmp_path: Path) -> None:
+    client = SignerClient(f"unix://{tmp_path / 'absent.sock'}", write_secret(tmp_path / "token", "a\r\nb"))
+
+    with pytest.raises(SignerMisconfigured, match="one token of visible ASCII"):
+        asyncio.run(client.health())
 
 
 def test_serve_without_a_keystore_password_refuses_to_start(
