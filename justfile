@@ -62,6 +62,8 @@ lint: py-deps
 test: setup helm (infra "start") lint
     npm run web:check
     npm run e2e
+    npm run mobile:check
+    npm run mobile:e2e
     cargo test --locked --all-targets
     uv run pytest
 

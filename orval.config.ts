@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
+
 import { defineConfig } from "orval";
 
 // One contract, two clients: the web app (cookies + CSRF) and the mobile app (bearer token) generate
 // their TanStack Query hooks from the same spec, so both use the same operation names and query keys.
-// `npm run api:check -w frontend` regenerates into a temporary folder and fails on any difference.
+// `npm run api:check` regenerates both into a temporary folder and fails on any difference.
 const spec = process.env.TESSERA_OPENAPI ?? "./server_fastapi/openapi.json";
 const outRoot = process.env.TESSERA_API_OUT_ROOT ?? ".";
 
@@ -18,35 +20,25 @@ const shared = {
   },
 } as const;
 
-export default defineConfig({
-  web: {
+/** A client generated into `<app>/src/api/generated`, calling through `<app>/src/api/fetcher.ts`. */
+function target(app: "frontend" | "mobile") {
+  return {
     input: { target: spec },
     output: {
       ...shared,
-      target: `${outRoot}/frontend/src/api/generated/endpoints.ts`,
-      schemas: `${outRoot}/frontend/src/api/generated/model`,
+      target: `${outRoot}/${app}/src/api/generated/endpoints.ts`,
+      schemas: `${outRoot}/${app}/src/api/generated/model`,
       override: {
         ...shared.override,
-        mutator: { path: `${outRoot}/frontend/src/api/fetcher.ts`, name: "apiFetch" },
+        mutator: { path: `${outRoot}/${app}/src/api/fetcher.ts`, name: "apiFetch" },
       },
     },
-  },
-  // The mobile engineer adds `mobile/src/api/fetcher.ts` (bearer token from expo-secure-store) and
-  // enables this target by setting its mutator; see issue 9.
-  ...(process.env.TESSERA_ORVAL_MOBILE === "1"
-    ? {
-        mobile: {
-          input: { target: spec },
-          output: {
-            ...shared,
-            target: `${outRoot}/mobile/src/api/generated/endpoints.ts`,
-            schemas: `${outRoot}/mobile/src/api/generated/model`,
-            override: {
-              ...shared.override,
-              mutator: { path: `${outRoot}/mobile/src/api/fetcher.ts`, name: "apiFetch" },
-            },
-          },
-        },
-      }
-    : {}),
-});
+  };
+}
+
+// An app takes part once its fetcher exists, so a drift check of one app's tree needs only that fetcher.
+const apps = (["frontend", "mobile"] as const).filter((app) => existsSync(`${outRoot}/${app}/src/api/fetcher.ts`));
+
+export default defineConfig(
+  Object.fromEntries(apps.map((app) => [app === "frontend" ? "web" : app, target(app)])),
+);

@@ -21,10 +21,13 @@ async function apiServesApp(apiOrigin) {
   }
 }
 
-/** `{ origin, close() }` of a same-origin place serving the built app in front of `apiOrigin`. */
-export async function serveWebApp(apiOrigin) {
-  if (!existsSync(join(DIST, "index.html"))) throw new Error("frontend/dist is missing: run `npm run build -w frontend` first");
-  if (await apiServesApp(apiOrigin)) return { origin: apiOrigin, servedBy: "api", close: async () => {} };
+/**
+ * `{ origin, close() }` of a same-origin place serving the built app in front of `apiOrigin`; `dist` names
+ * another build to serve the same way (the mobile app's web export).
+ */
+export async function serveWebApp(apiOrigin, { dist = DIST } = {}) {
+  if (!existsSync(join(dist, "index.html"))) throw new Error(`${dist} is missing: build the app first`);
+  if (dist === DIST && (await apiServesApp(apiOrigin))) return { origin: apiOrigin, servedBy: "api", close: async () => {} };
   const api = new URL(apiOrigin);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -37,8 +40,8 @@ export async function serveWebApp(apiOrigin) {
       req.pipe(upstream);
       return;
     }
-    const path = normalize(join(DIST, decodeURIComponent(url.pathname)));
-    const file = path.startsWith(DIST) && existsSync(path) && extname(path) !== "" ? path : join(DIST, "index.html");
+    const path = normalize(join(dist, decodeURIComponent(url.pathname)));
+    const file = path.startsWith(dist) && existsSync(path) && extname(path) !== "" ? path : join(dist, "index.html");
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
     res.end(readFileSync(file));
   });
