@@ -33,6 +33,8 @@ export default defineConfig({
             default: { value: { base: "{colors.gray.900}", _dark: "{colors.neutral.50}" } },
             muted: { value: { base: "{colors.gray.600}", _dark: "{colors.neutral.400}" } },
             onAccent: { value: { base: "{colors.white}", _dark: "{colors.white}" } },
+            // Text on a buy or sell fill: the dark theme's fills are light, so its text is dark.
+            onSide: { value: { base: "{colors.white}", _dark: "{colors.neutral.950}" } },
           },
           border: {
             default: { value: { base: "{colors.gray.200}", _dark: "{colors.neutral.700}" } },

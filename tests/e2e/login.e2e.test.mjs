@@ -58,6 +58,20 @@ for (const colorScheme of ["light", "dark"]) {
   });
 }
 
+for (const colorScheme of ["light", "dark"]) {
+  test(`the sign-up page has no serious accessibility violations (${colorScheme} theme)`, async (t) => {
+    const { page, errors } = await openPage("/signup", colorScheme);
+    await page.getByRole("heading", { name: "Create your account" }).waitFor();
+    const results = await new AxeBuilder({ page }).analyze();
+    for (const violation of results.violations) t.diagnostic(`axe ${violation.impact}: ${violation.id} (${violation.nodes.length})`);
+    const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+    assert.deepEqual(serious.map((violation) => violation.id), [], "axe found serious or critical violations");
+    await page.screenshot({ path: join(RESULTS, `signup-${colorScheme}.png`), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
 test("wrong credentials show the API's problem detail", async (t) => {
   const { page } = await openPage("/login", "light");
   await page.getByLabel("Email").fill("nobody@example.com");

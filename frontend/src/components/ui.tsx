@@ -24,8 +24,8 @@ const buttonBase = css({
 const buttonVariants = {
   primary: css({ bg: "accent.default", color: "fg.onAccent", _hover: { bg: "accent.hover" } }),
   secondary: css({ bg: "bg.muted", color: "fg.default", borderColor: "border.default" }),
-  buy: css({ bg: "buy", color: "fg.onAccent" }),
-  sell: css({ bg: "sell", color: "fg.onAccent" }),
+  buy: css({ bg: "buy", color: "fg.onSide" }),
+  sell: css({ bg: "sell", color: "fg.onSide" }),
   ghost: css({ bg: "transparent", color: "fg.default", _hover: { bg: "bg.muted" } }),
 } as const;
 
@@ -72,15 +72,44 @@ export function TextField({
         aria-describedby={error || hint ? messageId : undefined}
         {...input}
       />
-      {error ? (
-        <p id={messageId} className={css({ color: "danger", fontSize: "xs" })}>
-          {error}
-        </p>
-      ) : hint ? (
-        <p id={messageId} className={css({ color: "fg.muted", fontSize: "xs" })}>
-          {hint}
-        </p>
-      ) : null}
+      <FieldMessage id={messageId} error={error} hint={hint} />
+    </div>
+  );
+}
+
+/** A field's error, or else its hint, which the input names in `aria-describedby`. */
+function FieldMessage({ id, error, hint }: { id: string; error: string | undefined; hint: string | undefined }) {
+  if (!error && !hint) return null;
+  return (
+    <p id={id} className={css({ color: error ? "danger" : "fg.muted", fontSize: "xs" })}>
+      {error || hint}
+    </p>
+  );
+}
+
+/** A native select with the same label, hint and error wiring as `TextField`. */
+export function SelectField({
+  label,
+  error,
+  hint,
+  options,
+  ...select
+}: ComponentProps<"select"> & { label: string; error?: string | undefined; hint?: string; options: { value: string; label: string }[] }) {
+  const id = useId();
+  const messageId = `${id}-message`;
+  return (
+    <div className={css({ display: "flex", flexDirection: "column", gap: "1" })}>
+      <label htmlFor={id} className={css({ fontSize: "sm", fontWeight: "medium" })}>
+        {label}
+      </label>
+      <select id={id} className={inputClass} aria-invalid={error ? true : undefined} aria-describedby={error || hint ? messageId : undefined} {...select}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      <FieldMessage id={messageId} error={error} hint={hint} />
     </div>
   );
 }

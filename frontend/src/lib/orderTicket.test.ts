@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { validateOrderTicket, type InstrumentRules, type TicketInput } from "./orderTicket";
+import { ticketFromDraft, validateOrderTicket, type InstrumentRules, type TicketInput } from "./orderTicket";
 
 const btc: InstrumentRules = {
   symbol: "BTC-USDT",
@@ -135,5 +135,20 @@ describe("market orders", () => {
     expect(result.notional).toBe("64");
     const small = validateOrderTicket({ ...sell, quantity: "0.0001" }, btc, rich, { bestBid: "64000" });
     expect(!small.ok && small.errors.form).toBe("Order value about 6.4 USDT is below the minimum 10 USDT.");
+  });
+});
+
+describe("assistant drafts", () => {
+  it("fill the ticket so that confirming sends the drafted order unchanged", () => {
+    const draft = { symbol: "BTC-USDT", side: "sell", type: "limit", price: "64100.5", quantity: "0.25", quote_budget: null, time_in_force: "IOC", post_only: false } as const;
+    const result = validateOrderTicket(ticketFromDraft(draft), btc, rich);
+    expect(result.ok && result.order).toEqual({ symbol: "BTC-USDT", side: "sell", type: "limit", price: "64100.5", quantity: "0.25", time_in_force: "IOC", post_only: false });
+  });
+
+  it("put a market buy's budget in the spend field and leave the rest empty", () => {
+    const input = ticketFromDraft({ side: "buy", type: "market", quote_budget: "250" });
+    expect(input).toEqual({ side: "buy", type: "market", price: "", quantity: "", quoteBudget: "250", timeInForce: "GTC", postOnly: false });
+    const result = validateOrderTicket(input, btc, rich, { bestAsk: "64000" });
+    expect(result.ok && result.order).toEqual({ symbol: "BTC-USDT", side: "buy", type: "market", quote_budget: "250", time_in_force: "IOC", post_only: false });
   });
 });

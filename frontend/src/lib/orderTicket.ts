@@ -58,6 +58,30 @@ export type TicketResult =
   | { ok: true; order: OrderDraft; notional: string | undefined; cost: { asset: string; amount: string } }
   | { ok: false; errors: TicketErrors; notional: string | undefined };
 
+/** An order-shaped draft (the assistant's, `POST /api/v1/assistant/order-draft`) whose fields fill the ticket. */
+export interface DraftFields {
+  side: Side;
+  type: OrderType;
+  price?: string | null;
+  quantity?: string | null;
+  quote_budget?: string | null;
+  time_in_force?: TimeInForce;
+  post_only?: boolean;
+}
+
+/** The ticket as a draft fills it: every field the draft has, nothing else; the trader still confirms it. */
+export function ticketFromDraft(draft: DraftFields): TicketInput {
+  return {
+    side: draft.side,
+    type: draft.type,
+    price: draft.price ?? "",
+    quantity: draft.quantity ?? "",
+    quoteBudget: draft.quote_budget ?? "",
+    timeInForce: draft.time_in_force ?? "GTC",
+    postOnly: draft.post_only ?? false,
+  };
+}
+
 type Parsed = { value: Decimal } | { error: string };
 
 function parseAmount(label: string, text: string, step: string, stepName: string): Parsed {

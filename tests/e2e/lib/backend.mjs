@@ -44,7 +44,8 @@ function psql(sql) {
 
 /**
  * `{ origin, stop() }`: the API on its own freshly migrated database (dropped by `stop`), so a test
- * never sees, nor disturbs, anyone's local data.
+ * never sees, nor disturbs, anyone's local data. It runs in dev mode (the faucet and the demo accounts of
+ * `server_fastapi/auth/demo.py` exist) and believes the loopback's `X-Forwarded-For` (see chromium.mjs).
  */
 export async function startBackend({ env = {} } = {}) {
   const database = `tessera_e2e_${process.pid}_${Date.now().toString(36)}`;
@@ -64,7 +65,7 @@ export async function startBackend({ env = {} } = {}) {
   const output = [];
   const child = spawn("uv", ["run", "python", "-m", "server_fastapi", "serve"], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, TESSERA_ENV: "dev", TESSERA_WORKERS: "1", TESSERA_HOST: "127.0.0.1", TESSERA_PORT: String(port), ...env },
+    env: { ...process.env, DATABASE_URL: databaseUrl, TESSERA_ENV: "dev", TESSERA_WORKERS: "1", TESSERA_HOST: "127.0.0.1", TESSERA_PORT: String(port), TRUSTED_PROXIES: "127.0.0.1/32", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

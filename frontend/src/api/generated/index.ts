@@ -6,3 +6,4 @@ export * from './health/health';
 export * from './ledger/ledger';
 export * from './markets/markets';
 export * from './trading/trading';
+export * from './wallets/wallets';

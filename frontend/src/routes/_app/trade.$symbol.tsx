@@ -1,16 +1,20 @@
 import { useQuery, useSuspenseQuery } from "@tanstack/react-query";
 import { createFileRoute } from "@tanstack/react-router";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { css } from "styled-system/css";
 
 import { getLedgerListBalancesQueryOptions, getLedgerListBalancesSuspenseQueryOptions } from "../../api/generated/ledger/ledger";
 import { getMarketsGetMarketSuspenseQueryOptions, getMarketsGetTickerSuspenseQueryOptions, getMarketsGetTradesSuspenseQueryOptions } from "../../api/generated/markets/markets";
-import type { Ticker } from "../../api/generated/model";
+import { useAssistantOrderDraft } from "../../api/generated/assistant/assistant";
+import type { OrderDraft, Ticker } from "../../api/generated/model";
 import { getTradingGetBookSuspenseQueryOptions } from "../../api/generated/trading/trading";
 import { PageTitle } from "../../components/ui";
 import { decimalPlaces, formatDecimal } from "../../lib/decimal";
 import { useLiveChannel } from "../../lib/live";
 import { bestPrices } from "../../lib/orderBook";
+import { ticketFromDraft, type TicketInput } from "../../lib/orderTicket";
+import { AssistantPanel } from "./-components/AssistantPanel";
+import { BalancesPanel } from "./-components/BalancesPanel";
 import { CandleChart } from "./-components/CandleChart";
 import { OrderBookPanel, useLiveBook } from "./-components/OrderBookPanel";
 import { OrdersPanel } from "./-components/OrdersPanel";
@@ -37,13 +41,37 @@ export const Route = createFileRoute("/_app/trade/$symbol")({
   component: TradePage,
 });
 
-function TradePage() {
-  const { symbol } = Route.useParams();
-  // A new symbol is a new page: the live book and trades start over from their own snapshots.
-  return <TradeScreen key={symbol} symbol={symbol} />;
+/** The assistant's latest draft, waiting in its market's ticket for the trader to confirm. */
+interface TicketPrefill {
+  id: number;
+  symbol: string;
+  input: TicketInput;
 }
 
-function TradeScreen({ symbol }: { symbol: string }) {
+function TradePage() {
+  const { symbol } = Route.useParams();
+  const navigate = Route.useNavigate();
+  // The assistant's answer and draft live above the per-symbol screen so a draft for another market
+  // survives the move to that market's screen.
+  const assistant = useAssistantOrderDraft();
+  const [prefill, setPrefill] = useState<TicketPrefill>();
+  const onDraft = (draft: OrderDraft) => {
+    setPrefill((current) => ({ id: (current?.id ?? 0) + 1, symbol: draft.symbol, input: ticketFromDraft(draft) }));
+    if (draft.symbol !== symbol) void navigate({ params: { symbol: draft.symbol } });
+  };
+  // A new symbol is a new page: the live book and trades start over from their own snapshots.
+  return (
+    <TradeScreen
+      key={symbol}
+      symbol={symbol}
+      assistant={<AssistantPanel assistant={assistant} onDraft={onDraft} />}
+      prefill={prefill?.symbol === symbol ? prefill : undefined}
+      onDraftPlaced={() => setPrefill(undefined)}
+    />
+  );
+}
+
+function TradeScreen({ symbol, assistant, prefill, onDraftPlaced }: { symbol: string; assistant: ReactNode; prefill: TicketPrefill | undefined; onDraftPlaced: () => void }) {
   const { data: market } = useSuspenseQuery(getMarketsGetMarketSuspenseQueryOptions(symbol));
   const { data: initialTicker } = useSuspenseQuery(getMarketsGetTickerSuspenseQueryOptions(symbol));
   const { data: book } = useSuspenseQuery({ ...getTradingGetBookSuspenseQueryOptions(symbol, BOOK_DEPTH), staleTime: Infinity });
@@ -89,10 +117,19 @@ function TradeScreen({ symbol }: { symbol: string }) {
           <OrderBookPanel state={liveBook} tickSize={market.tick_size} />
           <RecentTrades symbol={symbol} initial={trades.items} tickSize={market.tick_size} />
         </div>
-        <div>
+        <div className={css({ display: "flex", flexDirection: "column", gap: "4" })}>
+          {assistant}
           <section aria-label="Place an order" className={css({ bg: "bg.surface", borderWidth: "1px", borderColor: "border.default", borderRadius: "lg", p: "4" })}>
-            <OrderTicket market={market} balances={balances.data ?? []} quote={{ bestBid: best.bestBid ?? ticker.best_bid, bestAsk: best.bestAsk ?? ticker.best_ask }} />
+            <OrderTicket
+              key={prefill?.id ?? 0}
+              market={market}
+              balances={balances.data ?? []}
+              quote={{ bestBid: best.bestBid ?? ticker.best_bid, bestAsk: best.bestAsk ?? ticker.best_ask }}
+              draft={prefill?.input}
+              onDraftPlaced={onDraftPlaced}
+            />
           </section>
+          <BalancesPanel balances={balances.data ?? []} assets={[market.base_asset, market.quote_asset]} />
         </div>
       </div>
     </>

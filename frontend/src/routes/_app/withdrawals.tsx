@@ -1,48 +1,249 @@
-import { createFileRoute } from "@tanstack/react-router";
-import { useState, type SyntheticEvent } from "react";
+import { useQuery, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import { createFileRoute, Link } from "@tanstack/react-router";
+import { useEffect, useState, type ChangeEvent, type SyntheticEvent } from "react";
 import { css } from "styled-system/css";
 
-import { Button, Card, PageTitle, TextField } from "../../components/ui";
-import { type WithdrawalForm } from "./-components/withdrawalForm";
+import { getLedgerListBalancesQueryKey, getLedgerListBalancesQueryOptions } from "../../api/generated/ledger/ledger";
+import type { Withdrawal, WithdrawalRoute } from "../../api/generated/model";
+import {
+  getWalletsListWithdrawalRoutesSuspenseQueryOptions,
+  getWalletsListWithdrawalsQueryKey,
+  getWalletsListWithdrawalsSuspenseQueryOptions,
+  useWalletsRequestWithdrawal,
+} from "../../api/generated/wallets/wallets";
+import { toaster } from "../../components/toaster";
+import { Button, Card, PageTitle, SelectField, tableClass, TextField } from "../../components/ui";
+import { chainName } from "../../lib/chains";
+import { formatDecimal } from "../../lib/decimal";
+import { withdrawalBody, withdrawalErrors, type WithdrawalForm } from "./-components/withdrawalForm";
+import { FINAL_WITHDRAWAL_STATUSES, WithdrawalStatusBadge } from "./-components/WithdrawalStatusBadge";
 
 export const Route = createFileRoute("/_app/withdrawals")({
+  loader: ({ context: { queryClient } }) =>
+    Promise.all([
+      queryClient.ensureQueryData(getWalletsListWithdrawalRoutesSuspenseQueryOptions()),
+      queryClient.ensureQueryData(getWalletsListWithdrawalsSuspenseQueryOptions()),
+    ]),
   component: WithdrawalsPage,
 });
 
-const EMPTY: WithdrawalForm = { asset: "USDT", amount: "", chainId: "1", address: "", lastName: "", firstName: "", totp: "" };
+const REVIEW_REASONS: Record<string, string> = {
+  amount_threshold: "large amount",
+  new_destination: "new destination",
+  sanctions_list: "sanctions list",
+  open_alert: "open alert",
+};
 
-// POST/GET /api/v1/withdrawals are not in the API yet: the form, its body (withdrawalBody) and the
-// problem-pointer mapping (formFieldErrors) are ready; submission and history wait for those routes.
+/** Unfinished withdrawals move on without the trader: their history is polled until they settle. */
+const HISTORY_POLL_MS = 5_000;
+
 function WithdrawalsPage() {
-  const [form, setForm] = useState(EMPTY);
-  const update = (key: keyof WithdrawalForm) => (event: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [key]: event.target.value });
-  const onSubmit = (event: SyntheticEvent<HTMLFormElement>) => event.preventDefault();
+  const { me } = Route.useRouteContext();
+  const { data: routes } = useSuspenseQuery(getWalletsListWithdrawalRoutesSuspenseQueryOptions());
+  const [firstRoute] = routes;
+  const { data: history } = useSuspenseQuery({
+    ...getWalletsListWithdrawalsSuspenseQueryOptions(),
+    refetchInterval: (query) => (query.state.data?.items.some((item) => !FINAL_WITHDRAWAL_STATUSES.has(item.status)) ? HISTORY_POLL_MS : false),
+  });
+  // A withdrawal that settles (a rejection or failure gives its hold back) has no live balance event.
+  const queryClient = useQueryClient();
+  const settled = history.items.filter((item) => FINAL_WITHDRAWAL_STATUSES.has(item.status)).length;
+  useEffect(() => {
+    void queryClient.invalidateQueries({ queryKey: getLedgerListBalancesQueryKey() });
+  }, [queryClient, settled]);
   return (
     <>
       <PageTitle>Withdrawals</PageTitle>
-      <div className={css({ display: "grid", gap: "4", gridTemplateColumns: { base: "1fr", lg: "420px 1fr" } })}>
+      <div className={css({ display: "grid", gap: "4", gridTemplateColumns: { base: "1fr", lg: "420px minmax(0,1fr)" }, alignItems: "start" })}>
         <Card title="New withdrawal">
-          <form onSubmit={onSubmit} noValidate className={css({ display: "flex", flexDirection: "column", gap: "3" })}>
-            <TextField label="Asset" name="asset" value={form.asset} onChange={update("asset")} />
-            <TextField label="Amount" name="amount" inputMode="decimal" value={form.amount} onChange={update("amount")} />
-            <TextField label="Chain id" name="chain_id" inputMode="numeric" value={form.chainId} onChange={update("chainId")} hint="1 is Ethereum mainnet." />
-            <TextField label="Destination address" name="address" value={form.address} onChange={update("address")} hint="EIP-55 checksummed 0x address." />
-            <fieldset className={css({ display: "flex", flexDirection: "column", gap: "3", borderWidth: "1px", borderColor: "border.default", borderRadius: "md", p: "3" })}>
-              <legend className={css({ fontSize: "sm", fontWeight: "semibold", px: "1" })}>Beneficiary (travel rule)</legend>
-              <TextField label="Last name" name="beneficiary_last_name" value={form.lastName} onChange={update("lastName")} />
-              <TextField label="First name" name="beneficiary_first_name" value={form.firstName} onChange={update("firstName")} />
-            </fieldset>
-            <TextField label="Two-factor code" name="totp" inputMode="numeric" autoComplete="one-time-code" value={form.totp} onChange={update("totp")} />
-            <Button type="submit" disabled>
-              Request withdrawal
-            </Button>
-            <p className={css({ fontSize: "xs", color: "fg.muted" })}>Withdrawals open once the withdrawal service is live.</p>
-          </form>
+          {firstRoute === undefined ? (
+            <p className={css({ color: "fg.muted", fontSize: "sm" })}>Withdrawals are not offered at the moment.</p>
+          ) : (
+            <NewWithdrawal routes={routes} firstRoute={firstRoute} totpEnabled={me.totp_enabled} />
+          )}
         </Card>
         <Card title="History">
-          <p className={css({ color: "fg.muted", fontSize: "sm" })}>No withdrawals yet.</p>
+          <WithdrawalHistory items={history.items} />
         </Card>
       </div>
+    </>
+  );
+}
+
+function emptyForm(route: WithdrawalRoute): WithdrawalForm {
+  return { asset: route.asset, chainId: String(route.chain_id), amount: "", destination: "", lastName: "", firstName: "", country: "", totp: "" };
+}
+
+function NewWithdrawal({ routes, firstRoute, totpEnabled }: { routes: WithdrawalRoute[]; firstRoute: WithdrawalRoute; totpEnabled: boolean }) {
+  const queryClient = useQueryClient();
+  const request = useWalletsRequestWithdrawal();
+  const balances = useQuery(getLedgerListBalancesQueryOptions());
+  const [form, setForm] = useState<WithdrawalForm>(() => emptyForm(firstRoute));
+  // A field's error from the last answer is hidden once the trader edits that field.
+  const [edited, setEdited] = useState<ReadonlySet<keyof WithdrawalForm>>(new Set());
+  const errors = withdrawalErrors(request.error);
+  const errorFor = (key: keyof WithdrawalForm) => (edited.has(key) ? undefined : errors.fields[key]);
+
+  const assets = [...new Set(routes.map((route) => route.asset))];
+  const chains = routes.filter((route) => route.asset === form.asset);
+  const route = chains.find((candidate) => String(candidate.chain_id) === form.chainId);
+  const available = balances.data?.find((balance) => balance.asset === form.asset)?.available ?? "0";
+
+  const change = (patch: Partial<WithdrawalForm>) => {
+    setForm((current) => ({ ...current, ...patch }));
+    setEdited((current) => new Set([...current, ...(Object.keys(patch) as (keyof WithdrawalForm)[])]));
+  };
+  const update = (key: keyof WithdrawalForm) => (event: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => change({ [key]: event.target.value });
+  const onAsset = (event: ChangeEvent<HTMLSelectElement>) => {
+    const first = routes.find((candidate) => candidate.asset === event.target.value);
+    change({ asset: event.target.value, chainId: first ? String(first.chain_id) : "" });
+  };
+
+  async function onSubmit(event: SyntheticEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setEdited(new Set());
+    try {
+      const withdrawal = await request.mutateAsync({ data: withdrawalBody(form) });
+      toaster.create({
+        type: "success",
+        title: withdrawal.status === "pending_review" ? "Withdrawal waiting for review" : "Withdrawal requested",
+        description: `${formatDecimal(withdrawal.amount)} ${withdrawal.asset} to ${withdrawal.destination}`,
+      });
+      setForm(emptyForm(route ?? firstRoute));
+    } catch {
+      return; // the problem is shown field by field below
+    } finally {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: getWalletsListWithdrawalsQueryKey() }),
+        queryClient.invalidateQueries({ queryKey: getLedgerListBalancesQueryKey() }),
+      ]);
+    }
+  }
+
+  return (
+    <form aria-label="New withdrawal" onSubmit={(event) => void onSubmit(event)} noValidate className={css({ display: "flex", flexDirection: "column", gap: "3" })}>
+      <div className={css({ display: "grid", gridTemplateColumns: "1fr 2fr", gap: "3" })}>
+        <SelectField label="Asset" name="asset" value={form.asset} onChange={onAsset} error={errorFor("asset")} options={assets.map((asset) => ({ value: asset, label: asset }))} />
+        <SelectField
+          label="Chain"
+          name="chain_id"
+          value={form.chainId}
+          onChange={update("chainId")}
+          error={errorFor("chainId")}
+          options={chains.map((candidate) => ({ value: String(candidate.chain_id), label: chainName(candidate.chain_id) }))}
+        />
+      </div>
+      <TextField
+        label="Amount"
+        name="amount"
+        inputMode="decimal"
+        autoComplete="off"
+        value={form.amount}
+        onChange={update("amount")}
+        error={errorFor("amount")}
+        hint={`Available ${formatDecimal(available)} ${form.asset}${route ? `; a fee of ${formatDecimal(route.fee)} ${form.asset} is held with it` : ""}.`}
+      />
+      <TextField
+        label="Destination address"
+        name="destination"
+        autoComplete="off"
+        spellCheck={false}
+        value={form.destination}
+        onChange={update("destination")}
+        error={errorFor("destination")}
+        hint="The 0x address in its mixed-case (EIP-55) form; the checksum catches typos."
+      />
+      <fieldset className={css({ display: "flex", flexDirection: "column", gap: "3", borderWidth: "1px", borderColor: "border.default", borderRadius: "md", p: "3" })}>
+        <legend className={css({ fontSize: "sm", fontWeight: "semibold", px: "1" })}>Beneficiary (travel rule)</legend>
+        <p className={css({ fontSize: "xs", color: "fg.muted" })}>The person who owns the destination address, as the travel rule (IVMS101) records them.</p>
+        <TextField label="Last name" name="beneficiary_last_name" autoComplete="off" value={form.lastName} onChange={update("lastName")} error={errorFor("lastName")} hint="Legal name." />
+        <TextField label="First names" name="beneficiary_first_name" autoComplete="off" value={form.firstName} onChange={update("firstName")} error={errorFor("firstName")} />
+        <TextField
+          label="Country of residence (optional)"
+          name="beneficiary_country"
+          autoComplete="off"
+          maxLength={2}
+          value={form.country}
+          onChange={update("country")}
+          error={errorFor("country")}
+          hint="Two-letter code, e.g. GB."
+        />
+      </fieldset>
+      {totpEnabled ? (
+        <TextField label="Two-factor code" name="totp" inputMode="numeric" autoComplete="one-time-code" value={form.totp} onChange={update("totp")} error={errorFor("totp")} />
+      ) : (
+        <p className={css({ fontSize: "sm", color: "warning" })}>
+          Withdrawals need two-factor authentication: turn it on in{" "}
+          <Link to="/settings" className={css({ textDecoration: "underline" })}>
+            Settings
+          </Link>
+          .
+        </p>
+      )}
+      {errors.form.length > 0 ? (
+        <div role="alert" className={css({ color: "danger", fontSize: "sm", borderWidth: "1px", borderColor: "danger", borderRadius: "md", p: "3" })}>
+          {errors.form.map((line) => (
+            <p key={line}>{line}</p>
+          ))}
+        </div>
+      ) : null}
+      <Button type="submit" disabled={request.isPending}>
+        {request.isPending ? "Requesting…" : "Request withdrawal"}
+      </Button>
+    </form>
+  );
+}
+
+function WithdrawalHistory({ items }: { items: Withdrawal[] }) {
+  if (items.length === 0) return <p className={css({ color: "fg.muted", fontSize: "sm" })}>No withdrawals yet.</p>;
+  return (
+    <div className={css({ overflowX: "auto" })}>
+      <table className={tableClass} aria-label="Withdrawal history">
+        <thead>
+          <tr>
+            <th>Requested</th>
+            <th className="num">Amount</th>
+            <th>Chain</th>
+            <th>Destination</th>
+            <th>Status</th>
+            <th>Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.id}>
+              <td>{new Date(item.created_at).toLocaleString()}</td>
+              <td className="num">
+                {formatDecimal(item.amount)} {item.asset}
+              </td>
+              <td>{chainName(item.chain_id)}</td>
+              <td className={css({ fontFamily: "mono", fontSize: "xs", wordBreak: "break-all" })}>{item.destination}</td>
+              <td>
+                <WithdrawalStatusBadge status={item.status} />
+              </td>
+              <td className={css({ fontSize: "xs" })}>
+                <WithdrawalDetails item={item} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function WithdrawalDetails({ item }: { item: Withdrawal }) {
+  const lines: string[] = [`Fee ${formatDecimal(item.fee)} ${item.asset}`];
+  if (item.status === "pending_review" && item.review_reasons.length > 0) lines.push(`Review: ${item.review_reasons.map((reason) => REVIEW_REASONS[reason] ?? reason).join(", ")}`);
+  if (item.tx_hash) lines.push(`Tx ${item.tx_hash}`);
+  if (item.failure_reason) lines.push(item.failure_reason);
+  return (
+    <>
+      {lines.map((line) => (
+        <div key={line} className={css({ wordBreak: "break-all" })}>
+          {line}
+        </div>
+      ))}
     </>
   );
 }

@@ -949,7 +949,8 @@ export const getTradingSetHaltUrl = () => {
 }
 
 /**
- * Kill switch: halt or resume one market, or every market (`symbol` null). Audited.
+ * Kill switch: halt or resume one market, or every market (`symbol` null); halting cancels the
+ * orders resting in the book. Audited.
  * @summary Set Halt
  */
 export const tradingSetHalt = async (haltRequest: HaltRequest, options?: RequestInit): Promise<HaltState> => {

@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 
 import type { Market } from "../../../api/generated/model";
+import { ticketFromDraft, type TicketInput } from "../../../lib/orderTicket";
 import { OrderTicket } from "./OrderTicket";
 
 const market: Market = {
@@ -24,15 +25,16 @@ const market: Market = {
   volume_24h: "12",
 };
 
-function renderTicket() {
+function renderTicket(draft?: TicketInput) {
   const fetchMock = vi.fn<typeof fetch>();
   vi.stubGlobal("fetch", fetchMock);
+  const onDraftPlaced = vi.fn();
   render(
     <QueryClientProvider client={new QueryClient()}>
-      <OrderTicket market={market} balances={[{ asset: "USDT", available: "500", held: "0" }]} quote={{ bestBid: "63999.9", bestAsk: "64000" }} />
+      <OrderTicket market={market} balances={[{ asset: "USDT", available: "500", held: "0" }]} quote={{ bestBid: "63999.9", bestAsk: "64000" }} draft={draft} onDraftPlaced={onDraftPlaced} />
     </QueryClientProvider>,
   );
-  return { fetchMock, user: userEvent.setup() };
+  return { fetchMock, onDraftPlaced, user: userEvent.setup() };
 }
 
 describe("OrderTicket", () => {
@@ -50,6 +52,28 @@ describe("OrderTicket", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("Not enough USDT: 640 needed, 500 available.");
     expect(screen.getByText("640 USDT")).toBeInTheDocument();
     expect(fetchMock).not.toHaveBeenCalled();
+    vi.unstubAllGlobals();
+  });
+
+  it("shows an assistant's draft for review and sends it only when the trader confirms", async () => {
+    const draft = ticketFromDraft({ side: "buy", type: "limit", price: "40000", quantity: "0.01", time_in_force: "GTC" });
+    const { fetchMock, onDraftPlaced, user } = renderTicket(draft);
+    expect(screen.getByRole("note")).toHaveTextContent("Filled in from the assistant's draft.");
+    expect(screen.getByLabelText("Price (USDT)")).toHaveValue("40000");
+    expect(screen.getByLabelText("Quantity (BTC)")).toHaveValue("0.01");
+    expect(screen.getByRole("button", { name: "Buy" })).toHaveAttribute("aria-pressed", "true");
+    expect(fetchMock).not.toHaveBeenCalled();
+
+    const placed = { id: "1", symbol: "BTC-USDT", side: "buy", type: "limit", status: "open", price: "40000", quantity: "0.01" };
+    const sent: unknown[] = [];
+    fetchMock.mockImplementation(async (input) => {
+      const request = input as Request;
+      if (request.method === "POST" && request.url.endsWith("/api/v1/orders")) sent.push(await request.json());
+      return new Response(JSON.stringify(placed), { status: 201, headers: { "content-type": "application/json" } });
+    });
+    await user.click(screen.getByRole("button", { name: "Buy BTC" }));
+    await vi.waitFor(() => expect(onDraftPlaced).toHaveBeenCalledOnce());
+    expect(sent).toEqual([{ symbol: "BTC-USDT", side: "buy", type: "limit", price: "40000", quantity: "0.01", time_in_force: "GTC", post_only: false }]);
     vi.unstubAllGlobals();
   });
 });

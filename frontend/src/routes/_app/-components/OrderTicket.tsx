@@ -15,19 +15,30 @@ import { validateOrderTicket, type Quote, type Side, type TicketField, type Tick
 /** The API's field names for the ticket's inputs, so its problem details land on the right field. */
 const API_FIELDS: Record<string, TicketField> = { price: "price", quantity: "quantity", quote_budget: "quoteBudget" };
 
-export function OrderTicket({ market, balances, quote }: { market: Market; balances: Balance[]; quote: Quote }) {
+const EMPTY_TICKET: TicketInput = { side: "buy", type: "limit", price: "", quantity: "", quoteBudget: "", timeInForce: "GTC", postOnly: false };
+
+/**
+ * The order ticket. `draft` (the assistant's) fills it in for review; only the trader's confirmation here
+ * sends it, through the normal order API, after which `onDraftPlaced` lets the caller drop the draft.
+ */
+export function OrderTicket({
+  market,
+  balances,
+  quote,
+  draft,
+  onDraftPlaced,
+}: {
+  market: Market;
+  balances: Balance[];
+  quote: Quote;
+  draft?: TicketInput | undefined;
+  onDraftPlaced?: () => void;
+}) {
   const queryClient = useQueryClient();
   const place = useTradingPlaceOrder();
-  const [input, setInput] = useState<TicketInput>({
-    side: "buy",
-    type: "limit",
-    price: "",
-    quantity: "",
-    quoteBudget: "",
-    timeInForce: "GTC",
-    postOnly: false,
-  });
-  const [touched, setTouched] = useState(false);
+  const [input, setInput] = useState<TicketInput>(draft ?? EMPTY_TICKET);
+  // A drafted ticket is checked at once, so the trader sees any problem before confirming.
+  const [touched, setTouched] = useState(draft !== undefined);
 
   const available = Object.fromEntries(balances.map((balance) => [balance.asset, balance.available]));
   const result = validateOrderTicket(input, market, available, quote);
@@ -58,6 +69,7 @@ export function OrderTicket({ market, balances, quote }: { market: Market; balan
       });
       setTouched(false);
       setInput((current) => ({ ...current, quantity: "", quoteBudget: "" }));
+      if (draft !== undefined) onDraftPlaced?.();
     } catch {
       return;
     } finally {
@@ -71,12 +83,17 @@ export function OrderTicket({ market, balances, quote }: { market: Market; balan
   const sideButton = (side: Side) =>
     cx(
       css({ flex: "1", py: "2", fontWeight: "semibold", borderRadius: "md", cursor: "pointer", borderWidth: "1px", borderColor: "border.default" }),
-      input.side === side ? css({ color: "fg.onAccent" }) : css({ bg: "transparent", color: "fg.default" }),
+      input.side === side ? css({ color: "fg.onSide" }) : css({ bg: "transparent", color: "fg.default" }),
     );
   const costAsset = input.side === "buy" ? market.quote_asset : market.base_asset;
 
   return (
     <form aria-label="Order ticket" onSubmit={(event) => void onSubmit(event)} noValidate className={css({ display: "flex", flexDirection: "column", gap: "3" })}>
+      {draft !== undefined ? (
+        <p role="note" className={css({ fontSize: "sm", borderLeftWidth: "3px", borderColor: "accent.default", bg: "bg.muted", px: "3", py: "2", borderRadius: "sm" })}>
+          Filled in from the assistant&apos;s draft. Nothing is placed until you check it and confirm below.
+        </p>
+      ) : null}
       <div role="group" aria-label="Side" className={css({ display: "flex", gap: "2" })}>
         {(["buy", "sell"] as const).map((side) => (
           <button
@@ -118,10 +135,10 @@ export function OrderTicket({ market, balances, quote }: { market: Market; balan
         <DecimalInput label={`Quantity (${market.base_asset})`} name="quantity" step={market.lot_size} value={input.quantity} onChange={(quantity) => set({ quantity })} error={errorFor("quantity")} />
       )}
       {input.type === "limit" ? (
-        <div className={css({ display: "flex", gap: "3", alignItems: "center", fontSize: "sm" })}>
-          <label className={css({ display: "flex", gap: "2", alignItems: "center" })}>
+        <div className={css({ display: "flex", flexWrap: "wrap", gap: "3", alignItems: "center", fontSize: "sm", "& label": { whiteSpace: "nowrap" } })}>
+          <label className={css({ display: "flex", gap: "2", alignItems: "center", flex: "1", minWidth: "0" })}>
             Time in force
-            <select className={cx(inputClass, css({ width: "auto" }))} value={input.timeInForce} onChange={(event) => set({ timeInForce: event.target.value as TicketInput["timeInForce"] })}>
+            <select className={cx(inputClass, css({ flex: "1", minWidth: "0" }))} value={input.timeInForce} onChange={(event) => set({ timeInForce: event.target.value as TicketInput["timeInForce"] })}>
               <option value="GTC">Good till cancelled</option>
               <option value="IOC">Immediate or cancel</option>
               <option value="FOK">Fill or kill</option>

@@ -1,58 +1,84 @@
 /**
- * The withdrawal form's fields and the request body they make (DESIGN "Withdrawals"): the beneficiary as
- * IVMS101 JSON. Each input is named by its JSON path in the body, so the API's problem pointers
- * (`/beneficiary/beneficiaryPerson/0/naturalPerson/name/nameIdentifier/0/primaryIdentifier`) land on it.
+ * The withdrawal form's fields and the request body they make (DESIGN "Withdrawals"): the beneficiary as an
+ * IVMS101.2023 natural person. Each input is tied to its JSON path in the body, so the API's problem pointers
+ * (`/beneficiary/naturalPerson/name/nameIdentifier/0/primaryIdentifier`) land beside it.
  */
+import type { WithdrawalRequest } from "../../../api/generated/model";
+import { isProblemError } from "../../../api/problem";
+
 export interface WithdrawalForm {
   asset: string;
   amount: string;
   chainId: string;
-  address: string;
+  destination: string;
   lastName: string;
   firstName: string;
+  /** ISO 3166-1 alpha-2, optional. */
+  country: string;
   totp: string;
 }
 
-const PERSON = "beneficiary.beneficiaryPerson.0.naturalPerson";
+export type WithdrawalFormErrors = Partial<Record<keyof WithdrawalForm, string>>;
+
+const PERSON = "beneficiary.naturalPerson";
+const NAME = `${PERSON}.name.nameIdentifier.0`;
 
 export const FIELD_PATHS: Record<keyof WithdrawalForm, string> = {
   asset: "asset",
   amount: "amount",
   chainId: "chain_id",
-  address: "address",
-  lastName: `${PERSON}.name.nameIdentifier.0.primaryIdentifier`,
-  firstName: `${PERSON}.name.nameIdentifier.0.secondaryIdentifier`,
+  destination: "destination",
+  lastName: `${NAME}.primaryIdentifier`,
+  firstName: `${NAME}.secondaryIdentifier`,
+  country: `${PERSON}.countryOfResidence`,
   totp: "totp",
 };
 
-export function withdrawalBody(form: WithdrawalForm) {
+/** Problems about the second factor carry no pointer; they belong beside the code field all the same. */
+const TOTP_PROBLEMS = new Set(["totp-required", "totp-invalid"]);
+
+/**
+ * The body of `POST /api/v1/withdrawals`. Empty optional inputs are left out; an empty name is left out too,
+ * so the API (the one IVMS101 authority) says it is required, at its own pointer.
+ */
+export function withdrawalBody(form: WithdrawalForm): WithdrawalRequest {
+  const nameIdentifier: Record<string, string> = { naturalPersonNameIdentifierType: "LEGL" };
+  if (form.lastName.trim() !== "") nameIdentifier.primaryIdentifier = form.lastName.trim();
+  if (form.firstName.trim() !== "") nameIdentifier.secondaryIdentifier = form.firstName.trim();
+  const person: Record<string, unknown> = { name: { nameIdentifier: [nameIdentifier] } };
+  if (form.country.trim() !== "") person.countryOfResidence = form.country.trim().toUpperCase();
   return {
     asset: form.asset,
-    amount: form.amount,
+    amount: form.amount.trim(),
     chain_id: Number(form.chainId),
-    address: form.address,
-    totp: form.totp,
-    beneficiary: {
-      beneficiaryPerson: [
-        {
-          naturalPerson: {
-            name: {
-              nameIdentifier: [{ primaryIdentifier: form.lastName, secondaryIdentifier: form.firstName, naturalPersonNameIdentifierType: "LEGL" }],
-            },
-          },
-          accountNumber: [form.address],
-        },
-      ],
-    },
+    destination: form.destination.trim(),
+    beneficiary: { naturalPerson: person },
+    ...(form.totp.trim() === "" ? {} : { totp: form.totp.trim() }),
   };
 }
 
 /** Field messages for the form from a problem's `fieldErrors` (keyed by dotted JSON path). */
-export function formFieldErrors(fieldErrors: Record<string, string>): Partial<Record<keyof WithdrawalForm, string>> {
-  const result: Partial<Record<keyof WithdrawalForm, string>> = {};
+export function formFieldErrors(fieldErrors: Record<string, string>): WithdrawalFormErrors {
+  const result: WithdrawalFormErrors = {};
   for (const [key, path] of Object.entries(FIELD_PATHS) as [keyof WithdrawalForm, string][]) {
     const message = fieldErrors[path];
     if (message !== undefined) result[key] = message;
   }
   return result;
+}
+
+/**
+ * A failed request as the form shows it: messages beside the inputs they point at, and the rest (the
+ * problem's detail, errors about parts no input holds, such as the originator from the KYC profile) above.
+ */
+export function withdrawalErrors(error: unknown): { fields: WithdrawalFormErrors; form: string[] } {
+  if (error === null || error === undefined) return { fields: {}, form: [] };
+  if (!isProblemError(error)) return { fields: {}, form: [error instanceof Error ? error.message : "Unexpected error."] };
+  if (TOTP_PROBLEMS.has(error.slug)) return { fields: { totp: error.problem.detail }, form: [] };
+  const fields = formFieldErrors(error.fieldErrors);
+  const placed = new Set(Object.values(FIELD_PATHS));
+  const unplaced = Object.entries(error.fieldErrors)
+    .filter(([path]) => !placed.has(path))
+    .map(([path, message]) => `${path}: ${message}`);
+  return { fields, form: [...error.formErrors, ...unplaced] };
 }

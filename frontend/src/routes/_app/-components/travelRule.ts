@@ -1,0 +1,27 @@
+/**
+ * Names from an IVMS101.2023 payload as the review queue shows them: "Lovelace, Augusta Ada". The payload
+ * arrives as plain JSON, so every step is checked; a missing part (or an erased record) reads as undefined.
+ */
+type Role = "originator" | "beneficiary";
+
+function at(value: unknown, ...path: (string | number)[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+export function travelRuleName(payload: Record<string, unknown> | null, role: Role): string | undefined {
+  const person = at(payload, role, `${role}Person`, 0);
+  const natural = at(person, "naturalPerson", "name", "nameIdentifier", 0);
+  if (natural !== undefined) {
+    const last = at(natural, "primaryIdentifier");
+    const first = at(natural, "secondaryIdentifier");
+    if (typeof last !== "string") return undefined;
+    return typeof first === "string" && first !== "" ? `${last}, ${first}` : last;
+  }
+  const legal = at(person, "legalPerson", "name", "nameIdentifier", 0, "legalPersonName");
+  return typeof legal === "string" ? legal : undefined;
+}
