@@ -9,8 +9,11 @@ Every delivery is an `Envelope` carrying the channel's sequence number, the publ
 context of the publisher. A handler that raises is counted, logged and its envelope goes to the dead-letter
 list of its subscription; it never stops the other subscribers or the publisher.
 
-`EventBus` owns the channels, drains them on shutdown and can bridge chosen channels to other processes
-through Redis Streams (`RedisStreamBridge`).
+`EventBus` owns the channels, drains them on shutdown and tells watchers (the Redis bridge) about every
+channel it creates. Chosen channels are bridged to other processes through Redis Streams
+(`RedisStreamBridge`); events from other processes reach only subscribers that ask for them
+(`include_remote=True`: live views such as WebSocket clients), so a subscriber with side effects (writing
+ticks, raising alerts) acts once, in the process that published the event.
 """
 
 from __future__ import annotations
@@ -92,19 +95,23 @@ class Subscription(Generic[T]):
         "_queue",
         "bus",
         "dead_letters",
+        "include_remote",
         "maxsize",
         "name",
         "overflow",
         "stats",
     )
 
-    def __init__(self, bus: Bus[T], name: str, maxsize: int, overflow: Overflow) -> None:
+    def __init__(
+        self, bus: Bus[T], name: str, maxsize: int, overflow: Overflow, *, include_remote: bool = False
+    ) -> None:
         if maxsize < 1:
             raise ValueError("a subscription needs room for at least one event")
         self.bus = bus
         self.name = name
         self.maxsize = maxsize
         self.overflow = overflow
+        self.include_remote = include_remote
         self.stats = SubscriptionStats()
         self.dead_letters: deque[Envelope[T]] = deque(maxlen=1000)
         # A deque plus explicit waiter futures is markedly cheaper than asyncio.Queue on the hot path.
@@ -212,10 +219,16 @@ class Bus(Generic[T]):
         return self._seq
 
     def subscribe(
-        self, name: str, *, maxsize: int = 1024, overflow: Overflow = Overflow.BLOCK
+        self,
+        name: str,
+        *,
+        maxsize: int = 1024,
+        overflow: Overflow = Overflow.BLOCK,
+        include_remote: bool = False,
     ) -> Subscription[T]:
-        """A queue to read with `async for`; the reader must keep up or choose `DROP_OLDEST`."""
-        subscription = Subscription(self, name, maxsize, overflow)
+        """A queue to read with `async for`; the reader must keep up or choose `DROP_OLDEST`. With
+        `include_remote` it also gets the events other processes published (bridged through Redis)."""
+        subscription = Subscription(self, name, maxsize, overflow, include_remote=include_remote)
         self._subscriptions.append(subscription)
         return subscription
 
@@ -226,9 +239,10 @@ class Bus(Generic[T]):
         *,
         maxsize: int = 1024,
         overflow: Overflow = Overflow.BLOCK,
+        include_remote: bool = False,
     ) -> Subscription[T]:
         """Run `handler` for every delivery in a task of its own; its failures are isolated."""
-        subscription = self.subscribe(name, maxsize=maxsize, overflow=overflow)
+        subscription = self.subscribe(name, maxsize=maxsize, overflow=overflow, include_remote=include_remote)
         task = asyncio.get_running_loop().create_task(
             self._run_handler(subscription, handler), name=f"bus:{self.name}:{name}"
         )
@@ -242,7 +256,8 @@ class Bus(Generic[T]):
         self._space_freed(subscription)
 
     async def publish(self, event: T, *, origin: str | None = None) -> Envelope[T]:
-        """Deliver `event` to every subscriber; waits only for full `BLOCK` subscribers."""
+        """Deliver `event` to every subscriber; waits only for full `BLOCK` subscribers. `origin` names the
+        process that published it when the Redis bridge brings it in (None: published here)."""
         if self._closed:
             raise BusClosedError(f"bus {self.name!r} is closed")
         if type(event) is not self.event_type and not isinstance(event, self.event_type):
@@ -253,6 +268,8 @@ class Bus(Generic[T]):
         envelope = Envelope(self.name, self._seq, time.time_ns(), event, otel_context.get_current(), origin)
         self.published += 1
         for subscription in self._subscriptions:
+            if origin is not None and not subscription.include_remote:
+                continue
             while not subscription.offer(envelope):
                 await self._wait_for_space(subscription)
                 if subscription not in self._subscriptions:
@@ -327,6 +344,7 @@ class EventBus:
 
     process_id: str
     channels: dict[str, Bus[Any]] = field(default_factory=dict)
+    _watchers: list[Callable[[Bus[Any]], None]] = field(default_factory=list)
 
     def channel(self, name: str, event_type: type[T]) -> Bus[T]:
         """The channel `name`, created on first use; a channel carries one event type only."""
@@ -339,7 +357,15 @@ class EventBus:
             return existing
         bus: Bus[T] = Bus(name, event_type)
         self.channels[name] = bus
+        for watcher in self._watchers:
+            watcher(bus)
         return bus
+
+    def watch(self, watcher: Callable[[Bus[Any]], None]) -> None:
+        """Call `watcher` with every channel, those that exist now and each one created later."""
+        self._watchers.append(watcher)
+        for bus in list(self.channels.values()):
+            watcher(bus)
 
     def stats(self) -> Iterable[tuple[str, Subscription[Any]]]:
         for name, bus in self.channels.items():

@@ -1,27 +1,39 @@
-"""Carries chosen bus channels between processes through Redis Streams.
+"""Carries chosen bus channels between processes through one Redis Stream.
 
-Each bridged channel has one stream. A local `BLOCK` subscriber appends every locally published event
-(JSON, with the publishing process id and W3C `traceparent`); a reader task follows every stream and
-republishes events from other processes on the local channel, tagged with their origin so they are not
-sent back. Local subscribers therefore see local and remote events alike, each process's in publish order.
+Domains say which channels cross processes with name patterns (`bridge.carry("ticks.*", "trading.orders")`,
+see each domain's `events.py`); a channel matching one is bridged whenever it is created, so a new
+instrument's `ticks.NEW-SYM` crosses processes from its first event, without a restart.
+
+Out: a local subscriber per bridged channel appends every event published in this process to the stream
+(JSON, with the channel name, the publishing process id and the W3C `traceparent`). It drops the oldest
+(logged and counted) when Redis stays away long enough to fill it: a Redis outage must never stall the
+venue, whose publishers would otherwise wait.
+In: one reader task follows the stream and republishes other processes' events on the local channel of
+the same name, tagged with their origin, when this process has that channel (otherwise nobody here
+listens). Only subscribers that ask for remote events (`include_remote=True`) see them.
+
+One stream rather than one per channel: channels added at runtime need no new reader position, and each
+process's events stay in their publish order across channels.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fnmatch
 import logging
+import re
 from typing import Any, cast
 
 from opentelemetry import context as otel_context
 from opentelemetry.propagate import extract, inject
 from redis.asyncio import Redis
 
-from server_fastapi.core.bus import Bus, Envelope, EventBus, Overflow, Subscription
+from server_fastapi.core.bus import Bus, Envelope, EventBus, Gap, Overflow, Subscription
 
 logger = logging.getLogger(__name__)
 
-STREAM_PREFIX = "tessera:bus:"
+STREAM = "tessera:bus"
 
 
 class RedisStreamBridge:
@@ -29,53 +41,87 @@ class RedisStreamBridge:
         self,
         bus: EventBus,
         redis: Redis,
-        channels: list[Bus[Any]],
         *,
+        stream: str = STREAM,
         max_stream_length: int = 100_000,
         read_block_ms: int = 500,
+        outbox_size: int = 100_000,
     ) -> None:
         self._bus = bus
         self._redis = redis
-        self._channels = {STREAM_PREFIX + channel.name: channel for channel in channels}
+        self.stream = stream
         self._max_stream_length = max_stream_length
         self._read_block_ms = read_block_ms
+        self._outbox_size = outbox_size
+        self._patterns: list[str] = []
+        self._matcher: re.Pattern[str] | None = None
+        self._outboxes: dict[str, Subscription[Any]] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._subscriptions: list[Subscription[Any]] = []
+        self._started = False
         self._stopping = False
+        self.following = asyncio.Event()
+        """Set once the reader knows where the stream ends and follows it."""
         self.forwarded = 0
         self.received = 0
+        self.dropped = 0
+        bus.watch(self._channel_created)
+
+    def carry(self, *patterns: str) -> None:
+        """Bridge every channel whose name matches one of `patterns` (`*` matches anything, so `ticks.*`
+        is every symbol's ticks), those that exist now and those created later."""
+        self._patterns.extend(patterns)
+        self._matcher = re.compile("|".join(fnmatch.translate(p) for p in self._patterns))
+        for channel in list(self._bus.channels.values()):
+            self._channel_created(channel)
+
+    def carries(self, name: str) -> bool:
+        return self._matcher is not None and self._matcher.match(name) is not None
+
+    def _channel_created(self, channel: Bus[Any]) -> None:
+        if channel.name in self._outboxes or not self.carries(channel.name):
+            return
+        # Subscribed at once, so nothing published before `start` (or before the task runs) is missed.
+        outbox = channel.subscribe("redis-bridge", maxsize=self._outbox_size, overflow=Overflow.DROP_OLDEST)
+        self._outboxes[channel.name] = outbox
+        if self._started:
+            self._start_forwarding(outbox)
+
+    def _start_forwarding(self, outbox: Subscription[Any]) -> None:
+        self._tasks.append(asyncio.create_task(self._forward(outbox), name=f"bridge-out:{outbox.bus.name}"))
 
     async def start(self) -> None:
-        """Follow the streams from their current end, then start forwarding local events."""
-        positions: dict[str, str] = {}
-        for stream in self._channels:
-            last = await self._redis.xrevrange(stream, count=1)
-            positions[stream] = _decode(last[0][0]) if last and last[0][0] else "0-0"
-        for stream, channel in self._channels.items():
-            subscription = channel.subscribe("redis-bridge", maxsize=10_000, overflow=Overflow.BLOCK)
-            self._subscriptions.append(subscription)
-            self._tasks.append(
-                asyncio.create_task(self._forward(stream, subscription), name=f"bridge-out:{stream}")
-            )
-        self._tasks.append(asyncio.create_task(self._follow(positions), name="bridge-in"))
+        """Forward local events and follow the stream from its current end. Returns at once: while Redis
+        is unreachable the bridge waits for it in the background."""
+        self._started = True
+        for outbox in self._outboxes.values():
+            self._start_forwarding(outbox)
+        self._tasks.append(asyncio.create_task(self._follow(), name="bridge-in"))
 
-    async def _forward(self, stream: str, subscription: Subscription[Any]) -> None:
-        while (first := await subscription.get()) is not None:
-            batch = [first, *subscription.drain_ready()]
-            local = [d for d in batch if isinstance(d, Envelope) and d.origin is None]
-            if not local:
-                continue
-            await _retrying(lambda batch=local: self._append(stream, batch), what=f"forwarding to {stream}")
-            self.forwarded += len(local)
+    async def _forward(self, outbox: Subscription[Any]) -> None:
+        while (first := await outbox.get()) is not None:
+            batch: list[Envelope[Any]] = []
+            for delivery in [first, *outbox.drain_ready()]:
+                if isinstance(delivery, Gap):
+                    self.dropped += delivery.missed
+                    logger.warning(
+                        "redis bridge dropped events while Redis was unreachable",
+                        extra={"channel": delivery.channel, "missed": delivery.missed},
+                    )
+                    continue
+                batch.append(delivery)
+            if batch:
+                await _retrying(lambda batch=batch: self._append(batch), what=f"forwarding {outbox.bus.name}")
+                self.forwarded += len(batch)
 
-    async def _append(self, stream: str, envelopes: list[Envelope[Any]]) -> None:
+    async def _append(self, envelopes: list[Envelope[Any]]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             for envelope in envelopes:
                 carrier: dict[str, str] = {}
                 inject(carrier, context=envelope.trace_context)
                 pipe.xadd(
-                    stream,
+                    self.stream,
                     {
+                        "channel": envelope.channel,
                         "origin": self._bus.process_id,
                         "seq": str(envelope.seq),
                         "data": envelope.event.model_dump_json(),
@@ -86,27 +132,33 @@ class RedisStreamBridge:
                 )
             await pipe.execute()
 
-    async def _follow(self, positions: dict[str, str]) -> None:
+    async def _follow(self) -> None:
+        last = await _retrying(lambda: self._redis.xrevrange(self.stream, count=1), what="finding the end")
+        position = _decode(last[0][0]) if last else "0-0"
+        self.following.set()
         while not self._stopping:
             response = await _retrying(
-                lambda: self._redis.xread(cast(Any, positions), block=self._read_block_ms, count=1000),
-                what="reading bridged streams",
+                lambda position=position: self._redis.xread(
+                    cast(Any, {self.stream: position}), block=self._read_block_ms, count=1000
+                ),
+                what="reading the bus stream",
             )
-            for raw_stream, entries in response or []:
-                stream = _decode(raw_stream)
-                channel = self._channels[stream]
+            for _stream, entries in response or []:
                 for raw_id, fields in entries:
-                    positions[stream] = _decode(raw_id)
+                    position = _decode(raw_id)
                     values = {_decode(k): _decode(v) for k, v in fields.items()}
-                    if values.get("origin") == self._bus.process_id:
-                        continue
-                    await self._republish(channel, values)
+                    if values.get("origin") != self._bus.process_id:
+                        await self._republish(values)
 
-    async def _republish(self, channel: Bus[Any], values: dict[str, str]) -> None:
+    async def _republish(self, values: dict[str, str]) -> None:
+        name = values.get("channel", "")
+        channel = self._bus.channels.get(name)
+        if channel is None or not self.carries(name):
+            return  # nobody in this process follows that channel
         try:
             event = channel.event_type.model_validate_json(values["data"])
         except Exception:
-            logger.exception("dropping a malformed bridged event", extra={"channel": channel.name})
+            logger.exception("dropping a malformed bridged event", extra={"channel": name})
             return
         token = otel_context.attach(extract({"traceparent": values.get("traceparent", "")}))
         try:
@@ -119,8 +171,8 @@ class RedisStreamBridge:
         """Forward what is queued, then stop. The reader ends after its current blocking read: redis-py
         does not reliably give up a blocking XREAD when its task is cancelled."""
         self._stopping = True
-        for subscription in self._subscriptions:
-            subscription.unsubscribe()
+        for outbox in self._outboxes.values():
+            outbox.unsubscribe()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=self._read_block_ms / 1000 + 5)
             for task in pending:

@@ -21,7 +21,7 @@ class AppState:
     pool: Pool
     redis: Redis
     bus: EventBus
-    bridge: RedisStreamBridge | None
+    bridge: RedisStreamBridge
     registry: CollectorRegistry
 
 

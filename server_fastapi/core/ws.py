@@ -97,7 +97,8 @@ class HubLimits:
     gap_window_seconds: float = 60.0
     heartbeat_seconds: float = 15.0
     send_timeout_seconds: float = 5.0
-    """A client that does not take a frame within this time is disconnected."""
+    """A client that does not take a frame within this time is disconnected (checked by the hub's watchdog
+    a few times per timeout, rather than with a timer per frame: fan-out sends very many frames)."""
 
 
 @dataclass(slots=True)
@@ -124,18 +125,36 @@ class _Connection:
     pumps: dict[str, tuple[Subscription[Any], asyncio.Task[None]]] = field(default_factory=dict)
     gap_times: list[float] = field(default_factory=list)
     closing: bool = False
+    sending_since: float = 0.0
+    """`time.monotonic()` when the send in progress started; 0 when none is."""
+    sender: asyncio.Task[Any] | None = None
+    stuck: bool = False
 
     async def send(self, message: Mapping[str, Any]) -> None:
         await self.send_text(orjson.dumps(message, default=str).decode())
 
     async def send_text(self, data: str) -> None:
         async with self.send_lock:
+            self.sender = asyncio.current_task()
+            self.sending_since = time.monotonic()
             try:
-                async with asyncio.timeout(self.limits.send_timeout_seconds):
-                    await self.websocket.send_text(data)
-            except TimeoutError:
+                await self.websocket.send_text(data)
+            except asyncio.CancelledError:
+                if not self.stuck or self.sender is None:
+                    raise
+                self.sender.uncancel()  # the hub's watchdog gave up on this send, not the task's owner
                 raise _SlowClientError from None
+            finally:
+                self.sending_since = 0.0
         self.stats.messages_sent += 1
+
+    def give_up_if_stuck(self, now: float) -> None:
+        """Called by the hub's watchdog: abort a send the client has not taken in time."""
+        since = self.sending_since
+        if since and now - since > self.limits.send_timeout_seconds and not self.stuck:
+            self.stuck = True
+            if self.sender is not None:
+                self.sender.cancel()
 
     async def error(self, detail: str, status: int = 400, **extra: Any) -> None:
         self.stats.errors_sent += 1
@@ -170,6 +189,8 @@ class Hub:
         self._cookie_authenticator = found_cookie if authenticator is None else None
         self._next_id = 0
         self._frames: OrderedDict[tuple[str, int, int], str | None] = OrderedDict()
+        self._connections: dict[int, _Connection] = {}
+        self._watchdog: asyncio.Task[None] | None = None
 
     def register(self, prefix: str, provider: ChannelProvider) -> None:
         if prefix in self._providers:
@@ -189,6 +210,9 @@ class Hub:
         self.stats.connections += 1
         self.stats.connections_total += 1
         heartbeat = asyncio.create_task(self._heartbeat(connection), name=f"ws-heartbeat:{self._next_id}")
+        self._connections[connection.session.connection_id] = connection
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch_sends(), name="ws-send-watchdog")
         try:
             await self._cookie_auth(connection)
             while True:
@@ -206,7 +230,18 @@ class Hub:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             connection.pumps.clear()
+            del self._connections[connection.session.connection_id]
             self.stats.connections -= 1
+
+    async def _watch_sends(self) -> None:
+        """Gives up on sends that clients do not take within `send_timeout_seconds`, for every connection,
+        while there are any."""
+        while self._connections:
+            await asyncio.sleep(min(1.0, self.limits.send_timeout_seconds / 5))
+            now = time.monotonic()
+            for connection in list(self._connections.values()):
+                connection.give_up_if_stuck(now)
+        self._watchdog = None
 
     async def _heartbeat(self, connection: _Connection) -> None:
         with contextlib.suppress(Exception):
@@ -307,6 +342,7 @@ class Hub:
                 f"ws:{connection.session.connection_id}:{channel}",
                 maxsize=self.limits.queue_size,
                 overflow=Overflow.DROP_OLDEST,
+                include_remote=True,
             )
             task = asyncio.create_task(
                 self._pump(connection, channel, feed, subscription, acknowledged),

@@ -102,7 +102,9 @@ class LiveMarkets:
         self._symbols[symbol] = state
         channel = ticks_channel(self._bus, symbol)
         # Subscribe before reading the database; ticks already seeded are skipped by the high-water mark.
-        channel.subscribe_handler("live-markets", self._on_delivery, maxsize=10_000, overflow=Overflow.BLOCK)
+        channel.subscribe_handler(
+            "live-markets", self._on_delivery, maxsize=10_000, overflow=Overflow.BLOCK, include_remote=True
+        )
         since = window_start(now)
         rows = await repository.candle_states(conn, symbol, "1m", since)
         state.minutes.extend(_forming(row) for row in rows)

@@ -1,9 +1,11 @@
 """The long-lived part of the markets domain, started and stopped by the app's lifespan.
 
-`MarketsRuntime` holds the instrument cache, the tick writer, the live candles and tickers, the Redis bridge
-of the `ticks.{symbol}` channels and, in dev when `MARKET_SIMULATOR=on`, the simulated feed. It boots in a
-background task that waits for PostgreSQL, so the API starts (and reports not ready) while the database is
-still coming up. `book` is where tickers find best bid and ask; the trading domain replaces `NoBook`.
+`MarketsRuntime` holds the instrument cache, the tick writer, the live candles and tickers and, in dev when
+`MARKET_SIMULATOR=on`, the simulated feed. It boots in a background task that waits for PostgreSQL, so the
+API starts (and reports not ready) while the database is still coming up. `book` is where tickers find best
+bid and ask; the trading domain replaces `NoBook`. The lifespan's Redis bridge carries the `ticks.*` and
+`markets.instruments` channels (`events.bridge_channels`): an instrument listed through another process is
+followed here from its first trade on.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from typing import Annotated, Final
 
 from fastapi import Depends, Request
 
-from server_fastapi.core.bus import Bus
-from server_fastapi.core.bus_redis import RedisStreamBridge
+from server_fastapi.core.bus import Bus, Delivery, Envelope, Overflow
 from server_fastapi.core.settings import Environment
 from server_fastapi.core.state import AppState
 from server_fastapi.markets import repository, service
-from server_fastapi.markets.events import TradeTick, ticks_channel
+from server_fastapi.markets.events import InstrumentChanged, TradeTick, instruments_channel, ticks_channel
 from server_fastapi.markets.feed import FeedInstrument, paced, simulate
 from server_fastapi.markets.live import LiveMarkets
 from server_fastapi.markets.schemas import Instrument, InstrumentStatus
@@ -41,15 +42,13 @@ SIMULATOR_START_PRICES: Final = {
 
 
 class MarketsRuntime:
-    def __init__(self, state: AppState, *, book: BookSource | None = None, bridge: bool = True) -> None:
+    def __init__(self, state: AppState, *, book: BookSource | None = None) -> None:
         self.state = state
         self.book: BookSource = book or NoBook()
         self.instruments: dict[str, Instrument] = {}
         self.writer = TickWriter(pool_writer(state.pool))
         self.live = LiveMarkets(state.bus, self)
-        self.bridge: RedisStreamBridge | None = None
         self.ready = asyncio.Event()
-        self._use_bridge = bridge
         self._boot_task: asyncio.Task[None] | None = None
         self._simulator: asyncio.Task[None] | None = None
         state.registry.register(WriterMetricsCollector(self.writer))
@@ -65,7 +64,15 @@ class MarketsRuntime:
         await self.channel(tick.symbol).publish(tick)
 
     def start(self) -> None:
+        instruments_channel(self.state.bus).subscribe_handler(
+            "markets-instruments", self._on_instrument, overflow=Overflow.BLOCK, include_remote=True
+        )
         self._boot_task = asyncio.create_task(self._boot(), name="markets-boot")
+
+    async def _on_instrument(self, delivery: Delivery[InstrumentChanged]) -> None:
+        # Changes made in this process were applied by `instrument_changed` already.
+        if isinstance(delivery, Envelope) and delivery.origin is not None:
+            await self._apply(delivery.event.instrument)
 
     async def _boot(self) -> None:
         delay = 0.5
@@ -79,14 +86,6 @@ class MarketsRuntime:
                 logger.exception("markets failed to start; retrying")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
-        if self._use_bridge:
-            self.bridge = RedisStreamBridge(
-                self.state.bus,
-                self.state.redis,
-                [self.channel(symbol) for symbol in self.instruments],
-                read_block_ms=200,
-            )
-            await self.bridge.start()
         settings = self.state.settings
         if settings.market_simulator:
             if settings.env is Environment.PRODUCTION:
@@ -109,8 +108,13 @@ class MarketsRuntime:
         await self.live.add(conn, instrument.symbol, now)  # type: ignore[arg-type]
 
     async def instrument_changed(self, instrument: Instrument) -> None:
-        """After an admin change: refresh the cache; a new symbol is written and streamed from now on
-        (it crosses processes through Redis after the next restart)."""
+        """After an admin change committed: refresh the cache here and tell the other processes; a new
+        symbol is written and streamed from now on, in every process."""
+        await self._apply(instrument)
+        await instruments_channel(self.state.bus).publish(InstrumentChanged(instrument=instrument))
+
+    async def _apply(self, instrument: Instrument) -> None:
+        await self.ready.wait()  # boot follows every instrument it finds; this one may be new since
         if instrument.symbol in self.instruments:
             self.instruments[instrument.symbol] = instrument
             return
@@ -160,8 +164,6 @@ class MarketsRuntime:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if self.bridge is not None:
-            await self.bridge.close()
         await self.live.close()
         await self.writer.close()
 

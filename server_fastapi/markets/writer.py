@@ -3,7 +3,8 @@
 Each batch goes through binary COPY into a staging table and is merged with `ON CONFLICT DO NOTHING`, so a
 batch written twice stays once. A batch that fails is retried with backoff; one that still fails is logged,
 counted (`tessera_ticks_failed_batches`) and kept in `failed` for an operator, never silently dropped. Only
-ticks published in this process are written: ticks bridged in from other processes are their publisher's.
+ticks published in this process are written (the subscription leaves out bridged events): ticks from other
+processes are their publisher's to write.
 """
 
 from __future__ import annotations
@@ -101,9 +102,8 @@ class TickWriter:
                     logger.error("tick writer missed ticks", extra={"missed": delivery.missed})
                     continue
                 envelope: Envelope[TradeTick] = delivery
-                if envelope.origin is None:
-                    self._pending.append(to_record(envelope.event))
-                    self.stats.received += 1
+                self._pending.append(to_record(envelope.event))
+                self.stats.received += 1
             # Backpressure: the bus blocks publishers while our pending list is large.
             while len(self._pending) >= self.max_batch * 4 and not self._stopping:
                 self._wake.set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from server_fastapi.core.bus import Bus, Event, EventBus
+from server_fastapi.core.bus_redis import RedisStreamBridge
 from server_fastapi.ledger.schemas import Amount
 from server_fastapi.trading.schemas import Fill, Order, SideName
 
@@ -42,3 +43,9 @@ def orders_channel(bus: EventBus) -> Bus[OrderUpdated]:
 
 def fills_channel(bus: EventBus) -> Bus[FillCreated]:
     return bus.channel("trading.fills", FillCreated)
+
+
+def bridge_channels(bridge: RedisStreamBridge) -> None:
+    """The channels WebSocket clients of every process need from the engine, which runs in one process:
+    book deltas and the private updates (`ledger.balances` too, which the engine publishes after a trade)."""
+    bridge.carry("book.*", "trading.orders", "trading.fills", "ledger.balances")

@@ -21,12 +21,19 @@ ROW_BY_ROW_ROWS = int(os.environ.get("BENCH_INGEST_ROW_BY_ROW_ROWS", "50000"))
 ROUNDS = 2
 
 
-async def timed(conn: asyncpg.Connection, write: object, rows: int) -> float:
+CLIENT_CPU: dict[str, list[float]] = {}
+"""This process's CPU time per row written, by path: what encoding the rows costs on the client side."""
+
+
+async def timed(conn: asyncpg.Connection, write: object, rows: int, path: str) -> float:
     await conn.execute("TRUNCATE ticks")
+    cpu = time.process_time()
     started = time.perf_counter()
     async with conn.transaction():
         await write  # type: ignore[misc]
-    return rows / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    CLIENT_CPU.setdefault(path, []).append((time.process_time() - cpu) / rows)
+    return rows / elapsed
 
 
 async def main() -> None:
@@ -38,7 +45,7 @@ async def main() -> None:
         "rows": ROWS,
         "row_by_row_rows": ROW_BY_ROW_ROWS,
         "rounds": ROUNDS,
-        "loadavg_1m": os.getloadavg()[0],
+        "loadavg_1m_before": os.getloadavg()[0],
     }
     async with scratch_database() as url:
         conn = await asyncpg.connect(url)
@@ -47,14 +54,19 @@ async def main() -> None:
             for _ in range(ROUNDS):
                 # The same rows each way; alternating so drift in machine load hits all alike.
                 row_by_row.append(
-                    await timed(conn, repository.insert_ticks_row_by_row(conn, subset), len(subset))  # type: ignore[arg-type]
+                    await timed(
+                        conn,
+                        repository.insert_ticks_row_by_row(conn, subset),  # type: ignore[arg-type]
+                        len(subset),
+                        "executemany",
+                    )
                 )
                 copy_subset.append(
-                    await timed(conn, repository.copy_ticks(conn, subset), len(subset))  # type: ignore[arg-type]
+                    await timed(conn, repository.copy_ticks(conn, subset), len(subset), "copy_records")  # type: ignore[arg-type]
                 )
-                copy.append(await timed(conn, repository.copy_ticks(conn, records), ROWS))  # type: ignore[arg-type]
+                copy.append(await timed(conn, repository.copy_ticks(conn, records), ROWS, "copy_records"))  # type: ignore[arg-type]
                 copy_frame.append(
-                    await timed(conn, repository.copy_ticks_frame(conn, frame), ROWS)  # type: ignore[arg-type]
+                    await timed(conn, repository.copy_ticks_frame(conn, frame), ROWS, "copy_polars_csv")  # type: ignore[arg-type]
                 )
             stored = await conn.fetchval("SELECT count(*) FROM ticks")
             assert stored == ROWS, stored
@@ -70,6 +82,8 @@ async def main() -> None:
     }
     ratio = max(copy_subset) / max(row_by_row)
     results.update(best)
+    results["client_cpu_us_per_row"] = {path: round(min(v) * 1e6, 2) for path, v in CLIENT_CPU.items()}
+    results["loadavg_1m_after"] = os.getloadavg()[0]
     results["copy_over_executemany_ratio"] = round(ratio, 1)
     results["targets"] = {
         "ratio_at_least": 10,

@@ -1,9 +1,14 @@
 """WebSocket fan-out: trades published on the bus reach 500 clients of a real API server; p50/p99 latency.
 
-The API (uvicorn, `create_app`, a throwaway database) runs in its own process. This process publishes
-`TradeTick`s on `ticks.BTC-USDT` through the Redis bridge, as a trading engine in another replica would, and
-holds 500 `websockets` clients subscribed to `trades:BTC-USDT`. Latency is publish time (the tick's `time`)
-to the moment a client has the frame, so it includes the Redis hop and the clients' own event loop.
+Three kinds of OS process, so that the clients' receive work never stalls the publisher or the server on a
+shared event loop (as it did when all of them ran in one process): the API (Granian with its production
+default of two workers, each following the bus through Redis, on a throwaway database); client processes
+holding 500 `websockets` clients subscribed to `trades:BTC-USDT`; and this process, which publishes
+`TradeTick`s on `ticks.BTC-USDT` through the Redis bridge, as the trading engine of another replica would.
+Latency is the tick's `time` (set when published) to the moment a client has parsed the frame, on the
+machine's one clock: it includes the Redis hop, the server's fan-out and the client's own receive path. A
+few warm-up trades go first and are not counted. Server and client CPU per delivered frame are reported too:
+unlike latency, machine load from other work barely moves them.
 
 Prints one JSON object; the target is p99 < 50 ms.
 """
@@ -29,13 +34,37 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from server_fastapi.core.bus import EventBus
 from server_fastapi.core.bus_redis import RedisStreamBridge
-from server_fastapi.markets.events import TradeTick, ticks_channel
+from server_fastapi.markets.events import TradeTick, bridge_channels, ticks_channel
 
 CLIENTS = int(os.environ.get("BENCH_WS_CLIENTS", "500"))
+CLIENT_PROCESSES = int(os.environ.get("BENCH_WS_CLIENT_PROCESSES", "2"))
+WORKERS = int(os.environ.get("BENCH_WS_WORKERS", "2"))  # as `python -m server_fastapi serve` runs by default
 TRADES = int(os.environ.get("BENCH_WS_TRADES", "100"))
+WARMUP = 5
 RATE = float(os.environ.get("BENCH_WS_RATE", "5"))  # trades per second
 REDIS_URL = os.environ.get("TESSERA_BENCH_REDIS_URL", "redis://127.0.0.1:56379/2")
 ROOT = Path(__file__).resolve().parents[2]
+CHANNEL = "trades:BTC-USDT"
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process `root` and its descendants (Granian runs its worker as a child)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree = {root}
+    while grown := {pid for pid, parent in parents.items() if parent in tree and pid not in tree}:
+        tree |= grown
+    return sum(cpu.get(pid, 0.0) for pid in tree)
 
 
 def free_port() -> int:
@@ -45,9 +74,67 @@ def free_port() -> int:
         return port
 
 
+# --- client processes -----------------------------------------------------------------------------
+
+
+async def receive(ws: ClientConnection, latencies: list[float], gaps: list[int]) -> None:
+    seen = 0
+    while seen < WARMUP + TRADES:
+        try:
+            raw = await asyncio.wait_for(ws.recv(), 15)
+        except TimeoutError:
+            return  # counted as missed deliveries
+        received = time.time()
+        message = orjson.loads(raw)
+        if message.get("op") == "gap":
+            gaps.append(message["missed"])
+            seen += message["missed"]
+            continue
+        if message.get("channel") != CHANNEL or message.get("type") != "update":
+            continue
+        seen += 1
+        data = message["data"]
+        if data["trade_id"] > WARMUP:
+            latencies.append(received - datetime.fromisoformat(data["time"]).timestamp())
+
+
+async def client(url: str, latencies: list[float], gaps: list[int], subscribed: asyncio.Semaphore) -> None:
+    async with connect(url, max_size=2**20, ping_interval=None) as ws:
+        while True:  # a worker that is still booting answers 503: ask again
+            await ws.send(json.dumps({"op": "subscribe", "channels": [CHANNEL]}))
+            while (op := orjson.loads(await ws.recv()).get("op")) not in ("subscribed", "error"):
+                pass
+            if op == "subscribed":
+                break
+            await asyncio.sleep(0.2)
+        subscribed.release()
+        await receive(ws, latencies, gaps)
+
+
+async def run_clients(url: str, count: int) -> None:
+    """One client process: `count` clients; prints "ready" once all are subscribed, then their results."""
+    latencies: list[float] = []
+    gaps: list[int] = []
+    subscribed = asyncio.Semaphore(0)
+    tasks = []
+    for _ in range(count):
+        tasks.append(asyncio.create_task(client(url, latencies, gaps, subscribed)))
+        await asyncio.sleep(0.005)
+    for _ in range(count):
+        await subscribed.acquire()
+    print("ready", flush=True)
+    cpu = time.process_time()
+    await asyncio.gather(*tasks)
+    cpu = time.process_time() - cpu
+    print(json.dumps({"latencies": latencies, "gaps": gaps, "cpu_seconds": cpu}), flush=True)
+
+
+# --- the publisher and the report -----------------------------------------------------------------
+
+
 async def wait_ready(base: str) -> None:
     async with httpx.AsyncClient() as http:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 if (await http.get(f"{base}/readyz")).status_code == 200:
                     return
@@ -57,85 +144,79 @@ async def wait_ready(base: str) -> None:
     raise RuntimeError("the API did not become ready")
 
 
-async def client(url: str, latencies: list[float], ready: asyncio.Event, counter: list[int]) -> None:
-    async with connect(url, max_size=2**20) as ws:
-        await ws.send(json.dumps({"op": "subscribe", "channels": ["trades:BTC-USDT"]}))
-        while json.loads(await ws.recv()).get("op") != "subscribed":
-            pass
-        counter[0] += 1
-        if counter[0] == CLIENTS:
-            ready.set()
-        await receive(ws, latencies)
-
-
-GAPS: list[int] = []
-
-
-async def receive(ws: ClientConnection, latencies: list[float]) -> None:
-    seen = 0
-    while seen < TRADES:
-        try:
-            message = orjson.loads(await asyncio.wait_for(ws.recv(), 15))
-        except TimeoutError:
-            return  # counted as missing deliveries
-        if message.get("op") == "gap":
-            GAPS.append(message["missed"])
-            seen += message["missed"]
-            continue
-        if "data" not in message:
-            continue
-        now = time.time()
-        sent = datetime.fromisoformat(message["data"]["time"]).timestamp()
-        latencies.append(now - sent)
-        seen += 1
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def start_server(port: int, database_url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "TESSERA_ENV": "test",
+        "MARKET_SIMULATOR": "off",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--factory",
+            "--workers",
+            str(WORKERS),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-log",
+            "server_fastapi.app:create_app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+async def start_clients(url: str) -> list[subprocess.Popen[str]]:
+    shares = [CLIENTS // CLIENT_PROCESSES + (i < CLIENTS % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)]
+    processes = [
+        subprocess.Popen(  # noqa: ASYNC220 (started before the measurement)
+            [sys.executable, __file__, "clients", url, str(share)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for share in shares
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 180)
+        if line.strip() != "ready":
+            raise RuntimeError(f"a client process failed: {line!r}")
+    return processes
 
 
 async def main() -> None:
     redis = Redis.from_url(REDIS_URL)
     await redis.flushdb()
     port = free_port()
+    loadavg_before = os.getloadavg()[0]
     async with scratch_database() as database_url:
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "TESSERA_ENV": "test"}
-        server = subprocess.Popen(  # noqa: ASYNC220 (started once, before the measurement)
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server_fastapi.app:create_app",
-                "--factory",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--ws-ping-interval",
-                "0",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        server = start_server(port, database_url)
         try:
             await wait_ready(f"http://127.0.0.1:{port}")
-            await asyncio.sleep(1.0)  # the markets runtime boots in the background
+            clients = await start_clients(f"ws://127.0.0.1:{port}/ws")
             bus = EventBus(process_id="bench-publisher")
-            channel = ticks_channel(bus, "BTC-USDT")
-            bridge = RedisStreamBridge(bus, redis, [channel], read_block_ms=200)
+            bridge = RedisStreamBridge(bus, redis, read_block_ms=200)
+            bridge_channels(bridge)
             await bridge.start()
-            latencies: list[float] = []
-            ready = asyncio.Event()
-            counter = [0]
-            url = f"ws://127.0.0.1:{port}/ws"
-            tasks = []
-            for _ in range(CLIENTS):
-                tasks.append(asyncio.create_task(client(url, latencies, ready, counter)))
-                await asyncio.sleep(0.002)
-            await asyncio.wait_for(ready.wait(), 120)
+            channel = ticks_channel(bus, "BTC-USDT")
+            server_cpu = tree_cpu_seconds(server.pid)
             started = time.perf_counter()
-            for n in range(1, TRADES + 1):
+            for n in range(1, WARMUP + TRADES + 1):
                 await channel.publish(
                     TradeTick(
                         symbol="BTC-USDT",
@@ -147,7 +228,17 @@ async def main() -> None:
                     )
                 )
                 await asyncio.sleep(max(0.0, started + n / RATE - time.perf_counter()))
-            await asyncio.wait_for(asyncio.gather(*tasks), 120)
+            latencies: list[float] = []
+            gaps: list[int] = []
+            client_cpu = 0.0
+            for process in clients:
+                out, _ = await asyncio.wait_for(asyncio.to_thread(process.communicate), 120)
+                result = json.loads(out.strip().splitlines()[-1])
+                latencies.extend(result["latencies"])
+                gaps.extend(result["gaps"])
+                client_cpu += result["cpu_seconds"]
+            server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+            loadavg_after = os.getloadavg()[0]
             await bridge.close()
             await bus.close()
         finally:
@@ -159,14 +250,20 @@ async def main() -> None:
         json.dumps(
             {
                 "benchmark": "ws_fanout",
-                "server": "uvicorn (one worker)",
+                "server": f"granian ({WORKERS} workers, bridged through Redis)",
+                "client_processes": CLIENT_PROCESSES,
                 "clients": CLIENTS,
                 "trades": TRADES,
+                "warmup_trades": WARMUP,
                 "trades_per_s": RATE,
                 "deliveries": len(latencies),
                 "missed": CLIENTS * TRADES - len(latencies),
-                "gap_frames": len(GAPS),
-                "loadavg_1m": os.getloadavg()[0],
+                "gap_frames": len(gaps),
+                "loadavg_1m_before": loadavg_before,
+                "loadavg_1m_after": loadavg_after,
+                # CPU per delivered frame, which machine load does not inflate the way it does latency.
+                "server_cpu_us_per_delivery": round(server_cpu / max(1, len(latencies)) * 1e6, 1),
+                "client_cpu_us_per_delivery": round(client_cpu / max(1, len(latencies)) * 1e6, 1),
                 "p50_ms": round(p50 * 1000, 2),
                 "p99_ms": round(p99 * 1000, 2),
                 "max_ms": round(max(latencies) * 1000, 2),
@@ -178,4 +275,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) == 4 and sys.argv[1] == "clients":
+        asyncio.run(run_clients(sys.argv[2], int(sys.argv[3])))
+    else:
+        asyncio.run(main())

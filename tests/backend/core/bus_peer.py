@@ -23,11 +23,13 @@ class Ping(Event):
 async def main(mode: str, redis_url: str, count: int) -> None:
     redis = Redis.from_url(redis_url)
     bus = EventBus(process_id=f"peer-{mode}")
-    channel = bus.channel("test.ping", Ping)
-    bridge = RedisStreamBridge(bus, redis, [channel], read_block_ms=100)
+    bridge = RedisStreamBridge(bus, redis, read_block_ms=100)
+    bridge.carry("test.*")
     await bridge.start()
+    channel = bus.channel("test.ping", Ping)
     if mode == "listen":
-        subscription = channel.subscribe("printer")
+        subscription = channel.subscribe("printer", include_remote=True)
+        await bridge.following.wait()
         print("ready", flush=True)
         received = 0
         async for delivery in subscription:

@@ -35,9 +35,10 @@ async def test_event_published_here_reaches_a_subscriber_in_another_process(redi
 
     redis = Redis.from_url(redis_url)
     bus = EventBus(process_id="test-publisher")
-    channel = bus.channel("test.ping", Ping)
-    bridge = RedisStreamBridge(bus, redis, [channel], read_block_ms=100)
+    bridge = RedisStreamBridge(bus, redis, read_block_ms=100)
+    bridge.carry("test.*")
     await bridge.start()
+    channel = bus.channel("test.ping", Ping)  # created after the bridge started: carried by its pattern
     for n in range(50):
         await channel.publish(Ping(n=n, sender="pytest"))
     out, err = await asyncio.wait_for(asyncio.to_thread(listener.communicate), 30)
@@ -50,27 +51,58 @@ async def test_event_published_here_reaches_a_subscriber_in_another_process(redi
     assert {event["sender"] for event in received} == {"pytest"}
 
 
-async def test_events_from_another_process_reach_local_subscribers_once(redis_url: str) -> None:
+async def test_events_from_another_process_reach_only_subscribers_that_ask_and_only_once(
+    redis_url: str,
+) -> None:
     redis = Redis.from_url(redis_url)
     bus = EventBus(process_id="test-listener")
     channel = bus.channel("test.ping", Ping)
-    subscription = channel.subscribe("local")
-    bridge = RedisStreamBridge(bus, redis, [channel], read_block_ms=100)
+    remote_too = channel.subscribe("live view", include_remote=True)
+    local_only = channel.subscribe("side effects")
+    bridge = RedisStreamBridge(bus, redis, read_block_ms=100)
+    bridge.carry("test.*")
     await bridge.start()
+    await asyncio.wait_for(bridge.following.wait(), 10)
     await channel.publish(Ping(n=-1, sender="local"))
     publisher = spawn("publish", redis_url, 20)
     _, err = await asyncio.wait_for(asyncio.to_thread(publisher.communicate), 30)
     assert publisher.returncode == 0, err
     received: list[Ping] = []
     while len(received) < 21:
-        delivery = await asyncio.wait_for(subscription.get(), 10)
+        delivery = await asyncio.wait_for(remote_too.get(), 10)
         assert isinstance(delivery, Envelope)
         received.append(delivery.event)
         if delivery.event.sender == "peer":
             assert delivery.origin == "peer-publish"
     await asyncio.sleep(0.3)
-    assert subscription.depth == 0, "the bridge must not echo our own event back"
+    assert remote_too.depth == 0, "the bridge must not echo our own event back"
     assert [p.n for p in received] == [-1, *range(20)]
+    assert [d.event.n for d in local_only.drain_ready() if isinstance(d, Envelope)] == [-1]
+    assert bridge.received == 20
     await bridge.close()
     await bus.close()
+    await redis.aclose()
+
+
+async def test_channels_outside_the_patterns_stay_in_their_process(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    here, there = EventBus(process_id="here"), EventBus(process_id="there")
+    bridges = [RedisStreamBridge(bus, redis, read_block_ms=100) for bus in (here, there)]
+    for bridge in bridges:
+        bridge.carry("test.ping*")
+        await bridge.start()
+        await asyncio.wait_for(bridge.following.wait(), 10)
+    carried = there.channel("test.ping.new", Ping).subscribe("view", include_remote=True)
+    private = there.channel("test.private", Ping).subscribe("view", include_remote=True)
+    await here.channel("test.private", Ping).publish(Ping(n=1, sender="here"))
+    await here.channel("test.ping.new", Ping).publish(Ping(n=2, sender="here"))
+    delivery = await asyncio.wait_for(carried.get(), 10)
+    assert isinstance(delivery, Envelope)
+    assert (delivery.event.n, delivery.origin) == (2, "here")
+    assert private.depth == 0
+    assert not bridges[0].carries("test.private")
+    for bridge in bridges:
+        await bridge.close()
+    await here.close()
+    await there.close()
     await redis.aclose()

@@ -281,6 +281,24 @@ async def test_a_client_that_keeps_falling_behind_is_disconnected(server: Server
         assert server.hub.stats.disconnected_slow == 1
 
 
+async def test_a_client_whose_socket_stays_full_is_dropped_after_the_send_timeout(server: Server) -> None:
+    # Room for every message on the server (no drops, so no gaps): only the stuck send can end it.
+    server.hub.limits = HubLimits(queue_size=10_000, max_gaps=1_000, send_timeout_seconds=0.5)
+    async with connect(server.url, sock=small_buffer_socket(server.url), max_queue=1) as slow:
+        await send(slow, {"op": "subscribe", "channels": ["trades:SOL-USDT"]})
+        await expect(slow, "subscribed")
+        for n in range(1, 5_001):
+            await server.markets.publish(tick(n, "SOL-USDT"))
+            if n % 100 == 0:
+                await asyncio.sleep(0.01)
+        for _ in range(100):
+            if server.hub.stats.disconnected_slow:
+                break
+            await asyncio.sleep(0.05)
+        assert server.hub.stats.disconnected_slow == 1
+        assert server.hub.stats.gaps == 0
+
+
 async def test_auth_without_a_valid_token_is_refused(server: Server) -> None:
     async with connect(server.url) as ws:
         await send(ws, {"op": "auth", "token": "not-a-token"})
