@@ -192,6 +192,18 @@ async def revoke_session(conn: Connection, session_id: UUID, reason: str) -> boo
     return bool(revoked)
 
 
+async def sessions_since(conn: Connection, user_ids: Sequence[UUID], since: datetime) -> list[Record]:
+    return await conn.fetch(
+        """
+        SELECT id, user_id, created_at, host(ip) AS ip, user_agent FROM auth_sessions
+         WHERE user_id = ANY($1::uuid[]) AND created_at > $2 AND ip IS NOT NULL
+         ORDER BY created_at, id
+        """,
+        list(user_ids),
+        since,
+    )
+
+
 async def revoke_user_sessions(conn: Connection, user_id: UUID, reason: str) -> int:
     rows = await conn.fetch(
         """

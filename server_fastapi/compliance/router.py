@@ -3,10 +3,12 @@ the market-abuse alerts officers review."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.routing import APIRoute
 
 from server_fastapi.compliance import service
 from server_fastapi.compliance.schemas import (
@@ -44,11 +46,13 @@ class PayloadTooLarge(TesseraError):
     status, slug, title = status.HTTP_413_CONTENT_TOO_LARGE, "too-large", "Content Too Large"
 
 
-router = APIRouter(prefix="/api/v1", tags=["compliance"])
-Officer = Annotated[Principal, Depends(require_role(Role.COMPLIANCE))]
+MAX_KYC_BYTES = 16 * 1024
+"""One natural person with a few names and addresses is about a kilobyte."""
 
 
-async def _json_body(request: Request, limit: int) -> Any:
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `limit` (the declared length, else the
+    bytes received so far), so an oversized body is never held in memory."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body must be at most {limit} bytes.")
@@ -57,6 +61,40 @@ async def _json_body(request: Request, limit: int) -> Any:
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"The body must be at most {limit} bytes.")
+    return bytes(body)
+
+
+class _BodyRead(Request):
+    """A request whose body was read (within a limit) before FastAPI parses it."""
+
+    def __init__(self, request: Request, body: bytes) -> None:
+        super().__init__(request.scope, request.receive)
+        self._read = body
+
+    async def body(self) -> bytes:
+        return self._read
+
+
+class KycBodyLimitRoute(APIRoute):
+    """Reads the body within `MAX_KYC_BYTES` before FastAPI does, so the route keeps its typed body (and
+    its OpenAPI schema) while a too-large body is a 413 problem rather than FastAPI's generic 400."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            return await handler(_BodyRead(request, await _read_limited(request, MAX_KYC_BYTES)))
+
+        return limited
+
+
+router = APIRouter(prefix="/api/v1", tags=["compliance"])
+kyc_router = APIRouter(tags=["compliance"], route_class=KycBodyLimitRoute)
+Officer = Annotated[Principal, Depends(require_role(Role.COMPLIANCE))]
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    body = await _read_limited(request, limit)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -93,13 +131,16 @@ async def get_kyc(principal: SessionUser, db: Db, state: State) -> KycProfile:
     return await service.get_profile(db, state.settings, principal.user_id)
 
 
-@router.put(
+@kyc_router.put(
     "/kyc",
     summary="Set your KYC identity (IVMS101 natural person); stored encrypted under your own data key",
-    responses=error_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
+    responses=error_responses(Unauthorized, Forbidden, Conflict, PayloadTooLarge, InvalidInput),
 )
 async def put_kyc(body: KycProfileUpdate, principal: SessionUser, db: Db, state: State) -> KycProfile:
     return await service.put_profile(db, state.settings, principal, body.natural_person)
+
+
+router.include_router(kyc_router)
 
 
 @router.delete(

@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Sequence
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from ipaddress import ip_address
 from typing import Any, cast
 from uuid import UUID
 
 import orjson
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from server_fastapi.auth import service as auth_service
 from server_fastapi.auth.passwords import password_hasher
@@ -45,6 +50,7 @@ from server_fastapi.compliance.sentinel import (
     MarketObservation,
     ObservedOrderCanceled,
     ObservedOrderPlaced,
+    ObservedSignIn,
     ObservedTrade,
     Sentinel,
     SentinelSettings,
@@ -262,6 +268,46 @@ async def audit_verification(conn: Connection, principal: Principal) -> AuditVer
     return result
 
 
+# --- large orders ----------------------------------------------------------------------------------------
+
+
+async def audit_large_order(
+    conn: Connection,
+    settings: Settings,
+    *,
+    user_id: UUID,
+    order_id: int,
+    symbol: str,
+    quote_asset: str,
+    side: str,
+    order_type: str,
+    notional: Decimal | None,
+) -> int | None:
+    """Inside the order-acceptance transaction: an audit entry for an order whose notional (in its quote
+    asset) reaches `COMPLIANCE_LARGE_ORDER_THRESHOLDS`; the entry's id, or None below the threshold, for a
+    quote asset without one, or when the notional is unknown (a market sell before the first trade).
+
+    Thresholds are per quote asset, so no price conversion sits on the order path; the check costs a dict
+    lookup, and only the rare large order pays for the chained insert."""
+    threshold = settings.large_order_thresholds.get(quote_asset)
+    if threshold is None or notional is None or notional < threshold:
+        return None
+    return await record_audit(
+        conn,
+        actor_id=user_id,
+        action="compliance.order.large",
+        subject=f"order:{order_id}",
+        details={
+            "symbol": symbol,
+            "side": side,
+            "type": order_type,
+            "notional": str(notional),
+            "quote_asset": quote_asset,
+            "threshold": str(threshold),
+        },
+    )
+
+
 # --- alerts ----------------------------------------------------------------------------------------------
 
 
@@ -392,25 +438,57 @@ def account_number(user_id: UUID) -> int:
     return user_id.int >> 66
 
 
+IDENTITY_REFRESH_SECONDS = 10.0
+"""How long the subscriber trusts what it knows of an account's sign-ins before asking auth again."""
+
+
+@dataclass(slots=True)
+class _Party:
+    """What the subscriber knows about a trading user beyond the engine's events."""
+
+    market_maker: bool
+    sign_ins_after: datetime
+    """Sign-ins up to this session start were fed to the sentinel already."""
+    checked_at: float = -math.inf
+    """Monotonic time of the last look at the user's sign-ins."""
+
+
+@dataclass(slots=True)
+class SubscriberStats:
+    """Counters beside the sentinel's own, read at scrape time."""
+
+    lag_seconds: float = 0.0
+    """Venue time of the last observation processed to the time it was processed."""
+    sign_in_lookups: int = 0
+
+
 class SentinelSubscriber:
     """Feeds the sentinel from the bus and stores what it raises.
 
     Reads `trading.fills` (the two fills of a trade, paired into one `ObservedTrade`), `trading.orders`
     (placements and cancels) and `compliance.observations` (richer observations published directly), all
     with `Overflow.BLOCK`: an observation is never dropped. The trading events carry no client IP or device
-    id, so wash trades are found between accounts of the same owner only until a publisher adds them on
-    `compliance.observations`; a placed order's touch is approximated by the symbol's last trade price."""
+    id, so before a trade the subscriber asks auth where its two users signed in from (each session's
+    address, at most every `IDENTITY_REFRESH_SECONDS` per user) and feeds those sign-ins first: the
+    sentinel links owners that share an address. Users listed in `SENTINEL_MARKET_MAKER_EMAILS` are marked
+    on their trades as designated market makers. A placed order's touch is approximated by the symbol's
+    last trade price."""
 
-    def __init__(self, pool: Pool, bus: EventBus, settings: SentinelSettings | None = None) -> None:
+    def __init__(
+        self, pool: Pool, bus: EventBus, settings: Settings, sentinel: SentinelSettings | None = None
+    ) -> None:
         self.pool = pool
         self.bus = bus
-        self.sentinel = Sentinel(settings)
+        self.sentinel = Sentinel(sentinel)
         self._lock = asyncio.Lock()
         self._users: dict[int, UUID] = {}
+        self._parties: dict[UUID, _Party] = {}
+        self._market_makers = frozenset(settings.sentinel_market_maker_emails)
         self._pending_fills: dict[tuple[str, int], FillCreated] = {}
         self._live_orders: set[int] = set()
         self._last_price: dict[str, Decimal] = {}
         self._subscriptions: list[Subscription[Any]] = []
+        self.stats = SubscriberStats()
         self.stored = 0
 
     def start(self) -> None:
@@ -466,6 +544,7 @@ class SentinelSubscriber:
         taker = event if event.fill.liquidity == "taker" else other
         fill = buy.fill
         self._last_price[fill.symbol] = fill.price
+        sign_ins = await self._sign_ins(buy.user_id, sell.user_id, now=fill.time)
         trade = ObservedTrade(
             time=fill.time,
             symbol=fill.symbol,
@@ -479,8 +558,60 @@ class SentinelSubscriber:
             seller_owner_id=str(sell.user_id),
             buyer_order_id=buy.fill.order_id,
             seller_order_id=sell.fill.order_id,
+            buyer_market_maker=self._parties[buy.user_id].market_maker,
+            seller_market_maker=self._parties[sell.user_id].market_maker,
         )
-        await self.observe([trade])
+        await self.observe([*sign_ins, trade])
+
+    async def _sign_ins(self, buyer: UUID, seller: UUID, *, now: datetime) -> list[ObservedSignIn]:
+        """The two users' sign-ins the sentinel has not seen yet, asking auth for users not checked within
+        `IDENTITY_REFRESH_SECONDS` (and, once per user, whether they are a designated market maker)."""
+        clock = time.monotonic()
+        users = {buyer, seller}
+        stale = [
+            user
+            for user in users
+            if (party := self._parties.get(user)) is None
+            or clock - party.checked_at >= IDENTITY_REFRESH_SECONDS
+        ]
+        if not stale:
+            return []
+        horizon = now - self.sentinel.settings.wash_trade.sign_in_window
+        found: list[ObservedSignIn] = []
+        async with self.pool.acquire() as conn:
+            connection = cast(Connection, conn)
+            for user in stale:
+                if user not in self._parties:
+                    self._parties[user] = _Party(await self._is_market_maker(connection, user), horizon)
+            since = min(max(self._parties[user].sign_ins_after, horizon) for user in stale)
+            origins = await auth_service.sign_in_origins(connection, stale, since=since)
+        self.stats.sign_in_lookups += 1
+        for origin in origins:
+            party = self._parties[origin.user_id]
+            if origin.signed_in_at <= party.sign_ins_after:
+                continue
+            party.sign_ins_after = origin.signed_in_at
+            # The venue's own machine (a local proxy, development) links no one.
+            if ip_address(origin.ip).is_loopback:
+                continue
+            # Auth records no device id yet; a user agent names a browser build, not a device.
+            found.append(
+                ObservedSignIn(
+                    time=origin.signed_in_at, account_id=self._account(origin.user_id), ip=origin.ip
+                )
+            )
+        for user in stale:
+            self._parties[user].checked_at = clock
+        return found
+
+    async def _is_market_maker(self, conn: Connection, user_id: UUID) -> bool:
+        if not self._market_makers:
+            return False
+        try:
+            user = await auth_service.get_user(conn, user_id)
+        except NotFound:
+            return False
+        return user.email in self._market_makers
 
     async def _on_order(self, delivery: Delivery[OrderUpdated]) -> None:
         if isinstance(delivery, Gap):
@@ -521,6 +652,8 @@ class SentinelSubscriber:
         """Run observations through the sentinel; store and publish what it raises. The new alert ids."""
         async with self._lock:
             raised = self.sentinel.process_batch(observations)
+        if observations:
+            self.stats.lag_seconds = time.time() - observations[-1].time.timestamp()
         stored: list[int] = []
         for alert in raised:
             accounts = [self._users[a] for a in alert.account_ids if a in self._users]
@@ -536,3 +669,52 @@ class SentinelSubscriber:
             )
             await alerts_channel(self.bus).publish(AlertRaised(id=alert_id, alert=alert))
         return stored
+
+
+class SentinelMetricsCollector:
+    """Prometheus view of the sentinel, read at scrape time so the hot path only bumps plain integers."""
+
+    def __init__(self, subscriber: SentinelSubscriber) -> None:
+        self._subscriber = subscriber
+
+    def collect(self) -> Iterable[Metric]:
+        stats = self._subscriber.sentinel.stats()
+        observations = CounterMetricFamily(
+            "tessera_sentinel_observations", "Observations the sentinel processed", labels=["kind"]
+        )
+        for kind, count in (
+            ("trade", stats.trades),
+            ("order_placed", stats.orders_placed),
+            ("order_canceled", stats.orders_canceled),
+            ("sign_in", stats.sign_ins),
+            ("heartbeat", stats.heartbeats),
+        ):
+            observations.add_metric([kind], count)
+        trades = CounterMetricFamily("tessera_sentinel_trades", "Trades the sentinel processed")
+        trades.add_metric([], stats.trades)
+        alerts = CounterMetricFamily(
+            "tessera_sentinel_alerts", "Market-abuse alerts the sentinel raised", labels=["kind"]
+        )
+        for alert_kind, count in stats.alerts.items():
+            alerts.add_metric([alert_kind.value], count)
+        stored = CounterMetricFamily("tessera_sentinel_alerts_stored", "Alerts stored (new fingerprints)")
+        stored.add_metric([], self._subscriber.stored)
+        suppressed = CounterMetricFamily(
+            "tessera_sentinel_alerts_suppressed", "Detections inside an earlier alert's dedup window"
+        )
+        suppressed.add_metric([], stats.suppressed)
+        lag = GaugeMetricFamily(
+            "tessera_sentinel_lag_seconds", "Venue time of the last observation to when it was processed"
+        )
+        lag.add_metric([], self._subscriber.stats.lag_seconds)
+        window = GaugeMetricFamily("tessera_sentinel_window_trades", "Trades held in the sliding window")
+        window.add_metric([], stats.window_trades)
+        linked = GaugeMetricFamily(
+            "tessera_sentinel_linked_accounts", "Accounts with sign-in addresses or devices on record"
+        )
+        linked.add_metric([], stats.linked_accounts)
+        lookups = CounterMetricFamily(
+            "tessera_sentinel_sign_in_lookups", "Questions to auth about where traders signed in from"
+        )
+        lookups.add_metric([], self._subscriber.stats.sign_in_lookups)
+        return [observations, trades, alerts, stored, suppressed, lag, window, linked, lookups]

@@ -1,8 +1,9 @@
 """How many trades per second the sentinel keeps up with, on a realistic stream of observations.
 
 Prints one JSON object. The stream is generated from a fixed seed before timing (building the events is
-the publisher's cost, not the sentinel's): 10 symbols and 500 accounts (a few owners hold two accounts,
-so the odd wash trade alerts), about 200 trades a second of venue time, and for every trade about one
+the publisher's cost, not the sentinel's): 10 symbols and 500 accounts (a few owners hold two accounts
+and twenty accounts signed in from one shared address, so the odd wash trade alerts), each account's
+sign-ins of the day before, about 200 trades a second of venue time, and for every trade about one
 order placed and one canceled (market makers quoting near the touch, now and then a large order away
 from it). The sentinel then processes it in micro-batches, as the bus hands them over; the same stream
 is run at several batch sizes side by side, and the headline is the median of the runs at
@@ -33,6 +34,7 @@ from server_fastapi.compliance.sentinel import (
     MarketObservation,
     ObservedOrderCanceled,
     ObservedOrderPlaced,
+    ObservedSignIn,
     ObservedTrade,
     Sentinel,
 )
@@ -43,6 +45,7 @@ SEED = 20261122
 TRADES = 60_000
 ACCOUNTS = 500
 SYMBOLS = 10
+SHARED_ADDRESS_ACCOUNTS = 20
 VENUE_TRADES_PER_S = 200
 BATCH_SIZES = (64, 512, 4096)
 HEADLINE_BATCH = 512
@@ -57,9 +60,26 @@ def owner_of(account: int) -> str:
     return f"owner-{account // 2 if account < 20 else account}"
 
 
+def sign_ins(rng: random.Random) -> list[ObservedSignIn]:
+    """Everyone signed in during the day before, from home and from a second address (work, a phone
+    carrier); the last twenty accounts share one coworking address, so some of their trades are wash trades
+    by sign-in. Trades carry different order IPs, so every trade between owners asks the sign-in index."""
+    found: list[ObservedSignIn] = []
+    for account in range(ACCOUNTS):
+        second = (
+            "192.0.2.1"
+            if account >= ACCOUNTS - SHARED_ADDRESS_ACCOUNTS
+            else f"100.64.{account // 250}.{account % 250}"
+        )
+        for ip in (f"172.16.{account // 250}.{account % 250}", second):
+            when = T0 - timedelta(seconds=rng.uniform(60, 86_400))
+            found.append(ObservedSignIn(time=when, account_id=account, ip=ip, device_id=f"d{account}"))
+    return found
+
+
 def generate(rng: random.Random) -> tuple[list[MarketObservation], Counter[str]]:
-    stream: list[MarketObservation] = []
-    mix: Counter[str] = Counter()
+    stream: list[MarketObservation] = list(sign_ins(rng))
+    mix: Counter[str] = Counter(sign_in=len(stream))
     mids = {f"C{i}-USDT": 10.0 ** rng.uniform(0, 4.5) for i in range(SYMBOLS)}
     symbols = list(mids)
     pending: list[tuple[float, ObservedOrderPlaced]] = []
@@ -174,7 +194,7 @@ def main() -> None:
             headline = statistics.median(rates)
             alerts_by_kind = {kind.value: n for kind, n in stats.alerts.items()}
             window_trades, tracked_orders = stats.window_trades, stats.tracked_orders
-    venue_seconds = (stream[-1].time - stream[0].time).total_seconds()
+    venue_seconds = (stream[-1].time - T0).total_seconds()
     print(
         json.dumps(
             {

@@ -1,7 +1,7 @@
 """The sentinel: market-abuse detection over the venue's trades and orders (MiCA art. 16 style).
 
 Feed `Sentinel.process_batch` micro-batches of `MarketObservation`s (trades, order placements and
-cancels, heartbeats) in publish order; it returns the `MarketAbuseDetected` alerts they complete:
+cancels, sign-ins, heartbeats) in publish order; it returns the `MarketAbuseDetected` alerts they complete:
 wash trades, round trips, layering/spoofing and volume spikes, each with the evidence a compliance
 officer reviews. Thresholds live in `SentinelSettings`. Pure: no database, no bus, no clock; the
 compliance service wires it to the bus, the alerts table and the API.
@@ -17,9 +17,11 @@ from server_fastapi.compliance.sentinel.events import (
     MarketObservation,
     ObservedOrderCanceled,
     ObservedOrderPlaced,
+    ObservedSignIn,
     ObservedTrade,
     RoundTripEvidence,
     Severity,
+    SignInLink,
     VolumeSpikeEvidence,
     WashLink,
     WashTradeEvidence,
@@ -45,6 +47,7 @@ __all__ = [
     "MarketObservation",
     "ObservedOrderCanceled",
     "ObservedOrderPlaced",
+    "ObservedSignIn",
     "ObservedTrade",
     "RoundTripEvidence",
     "RoundTripSettings",
@@ -52,6 +55,7 @@ __all__ = [
     "SentinelSettings",
     "SentinelStats",
     "Severity",
+    "SignInLink",
     "VolumeSpikeEvidence",
     "VolumeSpikeSettings",
     "WashLink",

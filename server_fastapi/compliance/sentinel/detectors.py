@@ -1,7 +1,8 @@
 """The four detectors. Each one reads observations in sequence order and appends what it raises.
 
 Every detector works per event on plain dicts and deques (see `window.py` for why not per-batch Polars
-joins): a comparison or a dict update per trade, exact in `Decimal`.
+frames): a comparison or a dict update per trade, exact in `Decimal`. Polars does the batch analytics:
+when a volume bucket spikes, `spike_participants` ranks its accounts and trades.
 
 Dedup: after an alert for a key (kind, symbol, accounts), the same key raises nothing new for detections
 up to one detector window after the alert's window end; a pattern that keeps going raises again after
@@ -12,12 +13,15 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
+
+import polars as pl
 
 from server_fastapi.compliance.sentinel.events import (
     AlertKind,
@@ -26,9 +30,11 @@ from server_fastapi.compliance.sentinel.events import (
     MarketAbuseDetected,
     ObservedOrderCanceled,
     ObservedOrderPlaced,
+    ObservedSignIn,
     ObservedTrade,
     RoundTripEvidence,
     Severity,
+    SignInLink,
     VolumeSpikeEvidence,
     WashLink,
     WashTradeEvidence,
@@ -119,16 +125,110 @@ class Cooldowns:
 
 # --- wash trades -------------------------------------------------------------------------------------
 
+SIGN_INS_KEPT = 16
+"""Sign-in times kept per account and address (or device): the latest ones, enough to find the one
+before any trade of the window."""
+SIGN_IN_SWEEP = timedelta(hours=1)
+
+
+class SignInIndex:
+    """Which addresses (or devices) each account signed in from, and when: account → identifier → the
+    latest sign-in times, sorted. Sign-ins may arrive late and out of order (the publisher looks them up
+    when an account first trades), so each list is kept sorted rather than appended to."""
+
+    def __init__(self, window: timedelta, late_tolerance: timedelta, ignored: frozenset[str]) -> None:
+        self.window = window
+        self._late_tolerance = late_tolerance
+        self._ignored = ignored
+        self._seen: dict[int, dict[str, list[datetime]]] = {}
+        self._next_sweep: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def add(self, account_id: int, identifier: str, at: datetime) -> None:
+        if identifier in self._ignored:
+            return
+        times = self._seen.setdefault(account_id, {}).setdefault(identifier, [])
+        if at in times:
+            return
+        insort(times, at)
+        if len(times) > SIGN_INS_KEPT:
+            del times[0]
+
+    def _latest(self, times: list[datetime], at: datetime) -> datetime | None:
+        """The latest sign-in at or before `at` (give or take the late tolerance) and inside the window."""
+        position = bisect_right(times, at + self._late_tolerance)
+        if position == 0:
+            return None
+        latest = times[position - 1]
+        return latest if latest >= at - self.window else None
+
+    def shared(self, first: int, second: int, at: datetime) -> tuple[str, datetime, datetime] | None:
+        """The identifier both accounts signed in with most recently before `at`, and each one's time."""
+        # Most trades are between accounts that share nothing: two lookups and a disjointness test.
+        seen = self._seen
+        mine = seen.get(first)
+        if mine is None:
+            return None
+        theirs = seen.get(second)
+        if theirs is None or mine.keys().isdisjoint(theirs):
+            return None
+        found: tuple[str, datetime, datetime] | None = None
+        for identifier in sorted(mine.keys() & theirs.keys()):
+            first_at = self._latest(mine[identifier], at)
+            second_at = self._latest(theirs[identifier], at)
+            if first_at is None or second_at is None:
+                continue
+            if found is None or min(first_at, second_at) > min(found[1], found[2]):
+                found = (identifier, first_at, second_at)
+        return found
+
+    def expire(self, watermark: datetime) -> None:
+        """Hourly (in event time), forget sign-ins older than the window."""
+        if self._next_sweep is not None and watermark < self._next_sweep:
+            return
+        self._next_sweep = watermark + min(self.window, SIGN_IN_SWEEP)
+        horizon = watermark - self.window - self._late_tolerance
+        for account in list(self._seen):
+            identifiers = self._seen[account]
+            for identifier in list(identifiers):
+                times = identifiers[identifier]
+                del times[: bisect_left(times, horizon)]
+                if not times:
+                    del identifiers[identifier]
+            if not identifiers:
+                del self._seen[account]
+
 
 class WashTradeDetector:
-    def __init__(self, settings: WashTradeSettings, cooldowns: Cooldowns) -> None:
+    def __init__(self, settings: WashTradeSettings, cooldowns: Cooldowns, late_tolerance: timedelta) -> None:
         self.settings = settings
         self._cooldowns = cooldowns
         self._use_ip = settings.enabled and settings.use_ip
         self._use_device = settings.enabled and settings.use_device
         self._ignored_ips = settings.ignored_ips
+        self.sign_in_ips = SignInIndex(settings.sign_in_window, late_tolerance, settings.ignored_ips)
+        self.sign_in_devices = SignInIndex(settings.sign_in_window, late_tolerance, frozenset())
+
+    @property
+    def linked_accounts(self) -> int:
+        return len(self.sign_in_ips) + len(self.sign_in_devices)
+
+    def on_sign_in(self, sign_in: ObservedSignIn) -> None:
+        if self._use_ip and sign_in.ip is not None:
+            self.sign_in_ips.add(sign_in.account_id, sign_in.ip, sign_in.time)
+        if self._use_device and sign_in.device_id is not None:
+            self.sign_in_devices.add(sign_in.account_id, sign_in.device_id, sign_in.time)
+
+    def expire(self, watermark: datetime) -> None:
+        self.sign_in_ips.expire(watermark)
+        self.sign_in_devices.expire(watermark)
 
     def on_trade(self, seq: int, trade: ObservedTrade, out: list[Raised]) -> None:
+        if not self.settings.enabled:
+            return
+        buyer, seller = trade.buyer_account_id, trade.seller_account_id
         buyer_ip = trade.buyer_ip
         device = trade.buyer_device_id
         shared_ip = (
@@ -143,8 +243,24 @@ class WashTradeDetector:
             device if self._use_device and device is not None and device == trade.seller_device_id else None
         )
         same_owner = trade.buyer_owner_id == trade.seller_owner_id
-        same_account = trade.buyer_account_id == trade.seller_account_id
-        if not (same_owner or same_account or shared_ip or shared_device) or not self.settings.enabled:
+        same_account = buyer == seller
+        sign_ins: tuple[SignInLink, ...] = ()
+        if not (same_owner or same_account):
+            if shared_ip is None and (ip_link := self.sign_in_ips.shared(buyer, seller, trade.time)):
+                shared_ip, buyer_at, seller_at = ip_link
+                sign_ins += (
+                    SignInLink(account_id=buyer, ip=shared_ip, signed_in_at=buyer_at),
+                    SignInLink(account_id=seller, ip=shared_ip, signed_in_at=seller_at),
+                )
+            if shared_device is None and (
+                device_link := self.sign_in_devices.shared(buyer, seller, trade.time)
+            ):
+                shared_device, buyer_at, seller_at = device_link
+                sign_ins += (
+                    SignInLink(account_id=buyer, device_id=shared_device, signed_in_at=buyer_at),
+                    SignInLink(account_id=seller, device_id=shared_device, signed_in_at=seller_at),
+                )
+        if not (same_owner or same_account or shared_ip or shared_device):
             return
         links: list[WashLink] = []
         if same_account:
@@ -155,26 +271,29 @@ class WashTradeDetector:
             links.append(WashLink.SHARED_IP)
         if shared_device is not None:
             links.append(WashLink.SHARED_DEVICE)
-        accounts = tuple(sorted({trade.buyer_account_id, trade.seller_account_id}))
+        accounts = tuple(sorted({buyer, seller}))
         key = (AlertKind.WASH_TRADE, trade.symbol, accounts)
         if self._cooldowns.quiet(key, trade.time):
             return
         self._cooldowns.arm(key, trade.time + self.settings.window)
         how = ", ".join(link.value.replace("_", " ") for link in links)
+        if sign_ins:
+            how += " at sign-in"
         summary = (
-            f"Wash trade on {trade.symbol}: account {trade.buyer_account_id} bought {trade.quantity} at "
-            f"{trade.price} from account {trade.seller_account_id} ({how})."
+            f"Wash trade on {trade.symbol}: account {buyer} bought {trade.quantity} at "
+            f"{trade.price} from account {seller} ({how})."
         )
         severity = Severity.HIGH if same_owner or same_account else Severity.MEDIUM
         evidence = WashTradeEvidence(
             trade_ids=(trade.trade_id,),
             links=tuple(links),
-            buyer_account_id=trade.buyer_account_id,
-            seller_account_id=trade.seller_account_id,
+            buyer_account_id=buyer,
+            seller_account_id=seller,
             buyer_owner_id=trade.buyer_owner_id,
             seller_owner_id=trade.seller_owner_id,
             shared_ip=shared_ip,
             shared_device_id=shared_device,
+            sign_ins=sign_ins,
             price=trade.price,
             quantity=trade.quantity,
         )
@@ -206,7 +325,12 @@ class RoundTripDetector:
 
     def on_trade(self, seq: int, trade: ObservedTrade, window: TradeWindow, out: list[Raised]) -> None:
         """Match the trade against the latest earlier trade of the window that it reverses."""
-        if not self.settings.enabled or trade.buyer_account_id == trade.seller_account_id:
+        if (
+            not self.settings.enabled
+            or trade.buyer_account_id == trade.seller_account_id
+            or trade.buyer_market_maker
+            or trade.seller_market_maker
+        ):
             return
         horizon = trade.time - self.settings.window
         for outbound in window.reversals(trade):
@@ -461,6 +585,38 @@ class _Bucket:
     trades: list[ObservedTrade] = field(default_factory=list)
 
 
+def spike_participants(trades: list[ObservedTrade]) -> tuple[list[int], tuple[int, ...]]:
+    """Who drove a spiking bucket, as batch analytics over its trades in Polars (exact decimal sums): the
+    five accounts that traded the most of it (a self-trade counts once), and its ten largest trades, largest
+    first; ties go to the lower account or trade id."""
+    frame = pl.DataFrame(
+        {
+            "trade_id": [t.trade_id for t in trades],
+            "quantity": [t.quantity for t in trades],
+            "buyer": [t.buyer_account_id for t in trades],
+            "seller": [t.seller_account_id for t in trades],
+        },
+        # Polars infers a decimal scale that holds every quantity exactly.
+        schema_overrides={"trade_id": pl.Int64, "buyer": pl.Int64, "seller": pl.Int64},
+    )
+    sides = pl.concat(
+        [
+            frame.select(pl.col("buyer").alias("account"), "quantity"),
+            frame.filter(pl.col("seller") != pl.col("buyer")).select(
+                pl.col("seller").alias("account"), "quantity"
+            ),
+        ]
+    )
+    top = (
+        sides.group_by("account")
+        .agg(pl.col("quantity").sum())
+        .sort(["quantity", "account"], descending=[True, False])
+        .head(5)
+    )
+    largest = frame.sort(["quantity", "trade_id"], descending=[True, False]).head(10)
+    return top["account"].to_list(), tuple(largest["trade_id"].to_list())
+
+
 class VolumeSpikeDetector:
     def __init__(
         self, settings: VolumeSpikeSettings, cooldowns: Cooldowns, late_tolerance: timedelta
@@ -532,12 +688,7 @@ class VolumeSpikeDetector:
         if self._cooldowns.quiet(key, bucket.end):
             return
         self._cooldowns.arm(key, bucket.end + s.bucket)
-        by_account: dict[int, Decimal] = {}
-        for trade in bucket.trades:
-            for account in {trade.buyer_account_id, trade.seller_account_id}:
-                by_account[account] = by_account.get(account, Decimal(0)) + trade.quantity
-        top = sorted(by_account.items(), key=lambda item: (-item[1], item[0]))[:5]
-        largest = sorted(bucket.trades, key=lambda t: (-t.quantity, t.trade_id))[:10]
+        top_accounts, largest = spike_participants(bucket.trades)
         multiple = volume / median if median > 0 else None
         z_text = "inf" if math.isinf(z) else f"{z:.1f}"
         summary = (
@@ -557,7 +708,7 @@ class VolumeSpikeDetector:
             baseline_stdev=stdev,
             z_score=z,
             median_multiple=multiple,
-            largest_trade_ids=tuple(t.trade_id for t in largest),
+            largest_trade_ids=largest,
             thresholds={
                 "bucket_seconds": str(seconds(s.bucket)),
                 "median_multiple": str(s.median_multiple),
@@ -574,7 +725,7 @@ class VolumeSpikeDetector:
         alert = _alert(
             AlertKind.VOLUME_SPIKE,
             symbol,
-            tuple(sorted(account for account, _ in top)),
+            tuple(sorted(top_accounts)),
             bucket.start,
             bucket.end,
             bucket.end,

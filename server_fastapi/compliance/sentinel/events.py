@@ -49,6 +49,19 @@ class ObservedTrade(MarketObservation):
     seller_ip: str | None = None
     buyer_device_id: str | None = None
     seller_device_id: str | None = None
+    buyer_market_maker: bool = False
+    seller_market_maker: bool = False
+    """Designated market makers quote both sides all day: their trades never make a round-trip alert."""
+
+
+class ObservedSignIn(MarketObservation):
+    """An account signed in from a client address (and, when the client sent one, a device id). The
+    sentinel links two owners that signed in from one address or device within the wash-trade settings'
+    `sign_in_window`. `time` is the sign-in's, so these may arrive long after it happened."""
+
+    account_id: int
+    ip: str | None = None
+    device_id: str | None = None
 
 
 class ObservedOrderPlaced(MarketObservation):
@@ -104,6 +117,17 @@ class WashLink(StrEnum):
 _EVIDENCE = ConfigDict(frozen=True, extra="forbid")
 
 
+class SignInLink(BaseModel):
+    """One party's latest sign-in (at or before the trade) from the address or device both used."""
+
+    model_config = _EVIDENCE
+
+    account_id: int
+    ip: str | None = None
+    device_id: str | None = None
+    signed_in_at: datetime
+
+
 class WashTradeEvidence(BaseModel):
     model_config = _EVIDENCE
 
@@ -116,6 +140,8 @@ class WashTradeEvidence(BaseModel):
     seller_owner_id: str
     shared_ip: str | None = None
     shared_device_id: str | None = None
+    sign_ins: tuple[SignInLink, ...] = ()
+    """When the link comes from sign-ins rather than the orders' own requests: each party's sign-in."""
     price: Decimal
     quantity: Decimal
 

@@ -30,6 +30,7 @@ from server_fastapi.compliance.sentinel.events import (
     MarketObservation,
     ObservedOrderCanceled,
     ObservedOrderPlaced,
+    ObservedSignIn,
     ObservedTrade,
 )
 from server_fastapi.compliance.sentinel.settings import SentinelSettings
@@ -44,11 +45,13 @@ class SentinelStats:
     orders_placed: int = 0
     orders_canceled: int = 0
     heartbeats: int = 0
+    sign_ins: int = 0
     alerts: dict[AlertKind, int] = field(default_factory=lambda: dict.fromkeys(AlertKind, 0))
     suppressed: int = 0
     late_trades: int = 0
     window_trades: int = 0
     tracked_orders: int = 0
+    linked_accounts: int = 0
 
 
 class Sentinel:
@@ -60,7 +63,7 @@ class Sentinel:
             + settings.late_tolerance
         )
         self._window = TradeWindow(retention)
-        self._wash = WashTradeDetector(settings.wash_trade, self._cooldowns)
+        self._wash = WashTradeDetector(settings.wash_trade, self._cooldowns, settings.late_tolerance)
         self._round_trip = RoundTripDetector(settings.round_trip, self._cooldowns)
         self._layering = LayeringDetector(settings.layering, self._cooldowns, settings.late_tolerance)
         self._spikes = VolumeSpikeDetector(settings.volume_spike, self._cooldowns, settings.late_tolerance)
@@ -88,6 +91,7 @@ class Sentinel:
         stats.late_trades = self._spikes.late_trades
         stats.window_trades = len(self._window)
         stats.tracked_orders = self._layering.tracked_orders
+        stats.linked_accounts = self._wash.linked_accounts
         return stats
 
     def window_frame(self, symbol: str | None = None) -> pl.DataFrame:
@@ -107,9 +111,14 @@ class Sentinel:
         window = self._window
         wash, round_trip, layering, spikes = self._wash, self._round_trip, self._layering, self._spikes
         stats = self._stats
-        watermark = self._watermark or observations[0].time
+        watermark = self._watermark
         for seq, observation in enumerate(observations, base):
-            if observation.time > watermark:
+            if isinstance(observation, ObservedSignIn):
+                # Looked up when an account trades, not streamed: a sign-in never moves the clock.
+                stats.sign_ins += 1
+                wash.on_sign_in(observation)
+                continue
+            if watermark is None or observation.time > watermark:
                 watermark = observation.time
             if isinstance(observation, ObservedTrade):
                 stats.trades += 1
@@ -130,9 +139,12 @@ class Sentinel:
             else:
                 raise TypeError(f"the sentinel does not read {type(observation).__name__}")
 
+        if watermark is None:  # only sign-ins so far
+            return []
         self._watermark = watermark
         window.expire(watermark)
         layering.expire(watermark)
+        wash.expire(watermark)
         self._cooldowns.expire(watermark - self._cooldown_horizon)
 
         raised.sort(key=lambda r: (r.seq, KIND_RANK[r.alert.kind]))

@@ -40,10 +40,16 @@ class WashTradeSettings(BaseModel):
         description="After an alert for a pair of accounts, their further wash trades on the symbol raise "
         "no new alert for this long.",
     )
+    sign_in_window: timedelta = Field(
+        timedelta(days=30),
+        description="Two accounts that signed in from one address (or device) within this long before a "
+        "trade between them are linked.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         _positive(self.window, "window")
+        _positive(self.sign_in_window, "sign_in_window")
         return self
 
 

@@ -28,9 +28,13 @@ class Account:
 
 
 async def make_account(
-    settings: Settings, *, role: Role = Role.TRADER, display_name: str = "Test Person"
+    settings: Settings,
+    *,
+    role: Role = Role.TRADER,
+    display_name: str = "Test Person",
+    email: str | None = None,
 ) -> Account:
-    email = f"user-{uuid.uuid4().hex[:10]}@example.test"
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.test"
     conn = await connect(settings.database_url.get_secret_value())
     try:
         async with conn.transaction():
@@ -42,8 +46,8 @@ async def make_account(
     return Account(id=user.id, email=email, password=PASSWORD, role=role)
 
 
-def client_for(app: FastAPI) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("127.0.0.1", 40000))
+def client_for(app: FastAPI, *, ip: str = "127.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(ip, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://tessera.test")
 
 
@@ -52,6 +56,31 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
     response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+class Trader:
+    """A signed-in, funded account placing BTC-USDT limit orders through the API from a client address."""
+
+    def __init__(self, app: FastAPI, account: Account, ip: str) -> None:
+        self.account = account
+        self.client = client_for(app, ip=ip)
+        self.headers: dict[str, str] = {}
+
+    async def start(self, **funds: str) -> Trader:
+        self.headers = await sign_in(self.client, self.account.email)
+        for asset, amount in funds.items():
+            response = await self.client.post(
+                "/api/v1/dev/faucet", json={"asset": asset, "amount": amount}, headers=self.headers
+            )
+            assert response.status_code == 200, response.text
+        return self
+
+    async def order(self, side: str, quantity: str = "0.1", price: str = "60000") -> int:
+        body = {"symbol": "BTC-USDT", "side": side, "type": "limit", "price": price, "quantity": quantity}
+        response = await self.client.post("/api/v1/orders", json=body, headers=self.headers)
+        assert response.status_code == 201, response.text
+        order_id: int = response.json()["id"]
+        return order_id
 
 
 def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:

@@ -25,18 +25,21 @@ from server_fastapi.compliance.sentinel import (
     MarketObservation,
     ObservedOrderCanceled,
     ObservedOrderPlaced,
+    ObservedSignIn,
     ObservedTrade,
     RoundTripEvidence,
     RoundTripSettings,
     Sentinel,
     SentinelSettings,
     Severity,
+    SignInLink,
     VolumeSpikeEvidence,
     VolumeSpikeSettings,
     WashLink,
     WashTradeEvidence,
     WashTradeSettings,
 )
+from server_fastapi.compliance.sentinel.detectors import spike_participants
 from server_fastapi.trading.engine import CancelReason, Side
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -199,6 +202,79 @@ def test_wash_trades_in_one_window_raise_one_alert() -> None:
     assert len(run([wash(0), other, wash(2)])) == 2
 
 
+def signed_in(
+    *, seconds: float, account: int, ip: str | None = None, device: str | None = None
+) -> ObservedSignIn:
+    return ObservedSignIn(time=at(seconds), account_id=account, ip=ip, device_id=device)
+
+
+def test_owners_that_signed_in_from_one_address_or_device_are_linked() -> None:
+    stream = [
+        signed_in(seconds=-3600, account=1, ip="203.0.113.7"),
+        signed_in(seconds=-60, account=1, ip="198.51.100.9"),
+        signed_in(seconds=-600, account=2, ip="203.0.113.7"),
+        signed_in(seconds=-10, account=3, device="dev-1"),
+        signed_in(seconds=-20, account=4, device="dev-1"),
+        trade(seconds=0, seller=1, buyer=2, trade_id=801),
+        trade(seconds=1, seller=3, buyer=4, trade_id=802),
+    ]
+    ip_alert, device_alert = run(stream)
+    assert ip_alert.account_ids == (1, 2)
+    assert ip_alert.severity is Severity.MEDIUM
+    assert isinstance(ip_alert.evidence, WashTradeEvidence)
+    assert ip_alert.evidence.links == (WashLink.SHARED_IP,)
+    assert ip_alert.evidence.shared_ip == "203.0.113.7"
+    assert ip_alert.evidence.sign_ins == (
+        SignInLink(account_id=2, ip="203.0.113.7", signed_in_at=at(-600)),
+        SignInLink(account_id=1, ip="203.0.113.7", signed_in_at=at(-3600)),
+    )
+    assert "shared ip at sign-in" in ip_alert.summary
+    assert isinstance(device_alert.evidence, WashTradeEvidence)
+    assert device_alert.evidence.links == (WashLink.SHARED_DEVICE,)
+    assert device_alert.evidence.shared_device_id == "dev-1"
+
+
+def test_sign_ins_link_only_within_their_window_and_before_the_trade() -> None:
+    config = SentinelSettings(wash_trade=WashTradeSettings(sign_in_window=timedelta(hours=1)))
+    different = [
+        signed_in(seconds=-10, account=1, ip="198.51.100.1"),
+        signed_in(seconds=-10, account=2, ip="198.51.100.2"),
+        trade(seconds=0, seller=1, buyer=2),
+    ]
+    assert run(different, config) == []
+    too_old = [
+        signed_in(seconds=-3601, account=1, ip="203.0.113.7"),
+        signed_in(seconds=-10, account=2, ip="203.0.113.7"),
+        trade(seconds=0, seller=1, buyer=2),
+    ]
+    assert run(too_old, config) == []
+    assert kinds(run([*too_old[:2], trade(seconds=-1, seller=1, buyer=2)], config)) == [AlertKind.WASH_TRADE]
+    # A sign-in after the trade (beyond the late tolerance) did not link the owners when they traded.
+    later = [
+        signed_in(seconds=-10, account=1, ip="203.0.113.7"),
+        signed_in(seconds=60, account=2, ip="203.0.113.7"),
+        trade(seconds=0, seller=1, buyer=2),
+    ]
+    assert run(later, config) == []
+    ignored = SentinelSettings(wash_trade=WashTradeSettings(ignored_ips=frozenset({"203.0.113.7"})))
+    assert run([later[0], signed_in(seconds=-5, account=2, ip="203.0.113.7"), later[2]], ignored) == []
+
+
+def test_sign_ins_expire_and_never_move_the_clock() -> None:
+    config = SentinelSettings(wash_trade=WashTradeSettings(sign_in_window=timedelta(hours=1)))
+    sentinel = Sentinel(config)
+    sentinel.process_batch([signed_in(seconds=0, account=1, ip="203.0.113.7")])
+    assert sentinel.watermark is None
+    sentinel.process_batch(
+        [signed_in(seconds=1, account=2, ip="203.0.113.7"), trade(seconds=2, seller=5, buyer=6)]
+    )
+    assert sentinel.watermark == at(2)
+    assert sentinel.stats().linked_accounts == 2
+    sentinel.process_batch([trade(seconds=7300, seller=5, buyer=6)])
+    assert sentinel.stats().linked_accounts == 0
+    assert sentinel.stats().sign_ins == 2
+
+
 # --- round trips -------------------------------------------------------------------------------------
 
 
@@ -220,6 +296,21 @@ def test_round_trip() -> None:
     assert evidence.price_deviation == Decimal("0.001")
     assert evidence.quantity_deviation == 0
     assert evidence.elapsed_seconds == 30
+
+
+def test_designated_market_makers_make_no_round_trips() -> None:
+    def leg(seconds: float, seller: int, buyer: int, maker: int | None) -> ObservedTrade:
+        base = trade(seconds=seconds, seller=seller, buyer=buyer)
+        return base.model_copy(
+            update={"seller_market_maker": seller == maker, "buyer_market_maker": buyer == maker}
+        )
+
+    assert run([leg(0, 10, 11, maker=10), leg(30, 11, 10, maker=10)]) == []
+    assert run([leg(0, 10, 11, maker=11), leg(30, 11, 10, maker=11)]) == []
+    assert kinds(run([leg(0, 10, 11, maker=None), leg(30, 11, 10, maker=None)])) == [AlertKind.ROUND_TRIP]
+    # Exempt from round trips, not from wash trades.
+    owned = [leg(0, 10, 11, maker=10).model_copy(update={"buyer_owner_id": "owner-10"})]
+    assert kinds(run(owned)) == [AlertKind.WASH_TRADE]
 
 
 def test_round_trip_takes_the_latest_matching_outbound_leg() -> None:
@@ -433,6 +524,20 @@ def test_volume_spike() -> None:
     assert evidence.median_multiple == 8
     assert math.isinf(evidence.z_score)  # a perfectly flat baseline
     assert evidence.largest_trade_ids == (1001, 1000, 1004, 1003, 1002)
+
+
+def test_spike_participants_rank_exactly_with_ties_to_the_lower_id() -> None:
+    trades = [
+        trade(seconds=0, seller=1, buyer=2, quantity="0.000000001", trade_id=10),
+        trade(seconds=0, seller=3, buyer=3, quantity="5", trade_id=11),  # a self-trade counts once
+        trade(seconds=0, seller=4, buyer=2, quantity="5", trade_id=9),
+        trade(seconds=0, seller=5, buyer=6, quantity="0.000000002", trade_id=12),
+        trade(seconds=0, seller=7, buyer=8, quantity="1", trade_id=13),
+    ]
+    accounts, largest = spike_participants(trades)
+    # 2: 5.000000001, then 3 and 4 tie at 5, 7 and 8 at 1.
+    assert accounts == [2, 3, 4, 7, 8]
+    assert largest == (9, 11, 13, 12, 10)
 
 
 def test_volume_spike_closed_by_the_clock() -> None:
