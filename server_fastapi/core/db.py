@@ -1,17 +1,22 @@
-"""The asyncpg pool and the per-request unit of work.
+"""The asyncpg pool and the unit of work.
 
 A handler that needs the database takes `Db`: one pooled connection inside one transaction that commits
 when the handler returns and rolls back when it raises, before the response is sent, so a client never
 sees success for something that did not commit. Repositories take that connection; services never commit.
+A handler that must act on the committed state before it answers (order entry waits for the engine) takes
+the same unit of work as `Work` and ends it with `commit()`. Work outside a request (the engine runners,
+workers) opens its own with `transaction(pool)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated, TypeAlias, cast
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, cast
 
 import asyncpg
 import orjson
+from asyncpg.transaction import Transaction
 from fastapi import Depends, Request
 
 from server_fastapi.core.settings import DatabaseSettings
@@ -19,9 +24,11 @@ from server_fastapi.core.settings import DatabaseSettings
 if TYPE_CHECKING:
     Connection: TypeAlias = asyncpg.Connection[asyncpg.Record]
     Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    PoolConnectionProxy: TypeAlias = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 else:  # asyncpg's classes are generic only in its stubs
     Connection = asyncpg.Connection
     Pool = asyncpg.Pool
+    PoolConnectionProxy = asyncpg.pool.PoolConnectionProxy
 
 
 async def _init_connection(connection: Connection) -> None:
@@ -57,11 +64,74 @@ async def connect(dsn: str) -> Connection:
     return connection
 
 
-async def _unit_of_work(request: Request) -> AsyncIterator[Connection]:
+@asynccontextmanager
+async def acquire(pool: Pool) -> AsyncIterator[Connection]:
+    """A pooled connection outside any transaction (reads that need no snapshot, after a commit)."""
+    async with pool.acquire() as proxy:
+        yield cast(Connection, proxy)  # the pool's proxy behaves as the connection it wraps
+
+
+@asynccontextmanager
+async def transaction(
+    pool: Pool,
+    *,
+    isolation: Literal["read_committed", "repeatable_read"] = "read_committed",
+    readonly: bool = False,
+) -> AsyncIterator[Connection]:
+    """A pooled connection inside one transaction, for units of work that no request owns."""
+    async with pool.acquire() as proxy:
+        connection = cast(Connection, proxy)  # the pool's proxy behaves as the connection it wraps
+        async with connection.transaction(isolation=isolation, readonly=readonly):
+            yield connection
+
+
+class UnitOfWork:
+    """The request's transaction. It commits when the handler returns unless the handler ended it
+    earlier with `commit()`, which also gives the connection back to the pool."""
+
+    def __init__(self, pool: Pool, proxy: PoolConnectionProxy, transaction: Transaction) -> None:
+        self.pool = pool
+        self._proxy = proxy
+        self.connection = cast(Connection, proxy)
+        self._transaction = transaction
+        self._ended = False
+
+    async def commit(self) -> None:
+        await self.end(commit=True)
+
+    async def end(self, *, commit: bool) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            await (self._transaction.commit() if commit else self._transaction.rollback())
+        finally:
+            await self.pool.release(self._proxy)
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     pool: Pool = request.app.state.tessera.pool
-    async with pool.acquire() as connection, connection.transaction():
-        # The pool hands out a proxy that behaves as the connection it wraps.
-        yield cast(Connection, connection)
+    proxy = await pool.acquire()
+    transaction = proxy.transaction()
+    try:
+        await transaction.start()
+    except BaseException:
+        await pool.release(proxy)
+        raise
+    unit = UnitOfWork(pool, proxy, transaction)
+    try:
+        yield unit
+    except BaseException:
+        await unit.end(commit=False)
+        raise
+    await unit.end(commit=True)
 
 
-Db = Annotated[Connection, Depends(_unit_of_work, scope="function")]
+Work = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]
+
+
+async def _connection(unit: Work) -> Connection:
+    return unit.connection
+
+
+Db = Annotated[Connection, Depends(_connection, scope="function")]

@@ -46,19 +46,35 @@ async def user_account(conn: Connection, owner_id: UUID, asset: str) -> int:
 
 
 async def user_accounts(conn: Connection, pairs: Sequence[tuple[UUID, str]]) -> dict[tuple[UUID, str], int]:
-    """Account ids of many (owner, asset) pairs, creating the missing ones, in one round trip."""
+    """Account ids of many (owner, asset) pairs, creating the missing ones. Existing accounts are only read:
+    an upsert would lock (and rewrite) every row, making the engine's settlement and order entry's holds
+    wait on each other."""
+    owners = [owner for owner, _ in pairs]
+    assets = [asset for _, asset in pairs]
     rows = await conn.fetch(
         """
-        INSERT INTO ledger_accounts (owner_id, asset, kind)
-        SELECT owner_id, asset, 'user' FROM unnest($1::uuid[], $2::text[]) AS p (owner_id, asset)
-        ORDER BY owner_id, asset
-        ON CONFLICT (owner_id, asset, kind) DO UPDATE SET kind = EXCLUDED.kind
-        RETURNING id, owner_id, asset
+        SELECT a.id, a.owner_id, a.asset FROM unnest($1::uuid[], $2::text[]) AS p (owner_id, asset)
+          JOIN ledger_accounts a ON a.owner_id = p.owner_id AND a.asset = p.asset AND a.kind = 'user'
         """,
-        [owner for owner, _ in pairs],
-        [asset for _, asset in pairs],
+        owners,
+        assets,
     )
-    return {(row["owner_id"], row["asset"]): row["id"] for row in rows}
+    found = {(row["owner_id"], row["asset"]): row["id"] for row in rows}
+    missing = [pair for pair in pairs if pair not in found]
+    if missing:
+        rows = await conn.fetch(
+            """
+            INSERT INTO ledger_accounts (owner_id, asset, kind)
+            SELECT owner_id, asset, 'user' FROM unnest($1::uuid[], $2::text[]) AS p (owner_id, asset)
+            ORDER BY owner_id, asset
+            ON CONFLICT (owner_id, asset, kind) DO UPDATE SET kind = EXCLUDED.kind
+            RETURNING id, owner_id, asset
+            """,
+            [owner for owner, _ in missing],
+            [asset for _, asset in missing],
+        )
+        found.update({(row["owner_id"], row["asset"]): row["id"] for row in rows})
+    return found
 
 
 async def system_account(conn: Connection, asset: str, kind: str) -> int:

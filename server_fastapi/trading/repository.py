@@ -28,21 +28,33 @@ async def account_no(conn: Connection, user_id: UUID) -> int:
     return number
 
 
-async def risk_context(conn: Connection, symbol: str, quote_asset: str) -> asyncpg.Record:
-    """What pre-trade risk needs in one round trip: halts, the last trade price and the notional cap."""
+async def order_context(conn: Connection, user_id: UUID, symbol: str, quote_asset: str) -> asyncpg.Record:
+    """What order entry needs in one round trip: halts, the last trade price and the notional cap (pre-trade
+    risk), the user's engine account number (None before their first order) and a new order id."""
     row = await conn.fetchrow(
         """
         SELECT
             (SELECT coalesce(bool_or(halted), false) FROM trading_halts
               WHERE scope IN ('global', $1)) AS halted,
             (SELECT price FROM trades WHERE symbol = $1 ORDER BY trade_id DESC LIMIT 1) AS last_price,
-            (SELECT max_order_notional FROM risk_limits WHERE quote_asset = $2) AS max_order_notional
+            (SELECT max_order_notional FROM risk_limits WHERE quote_asset = $2) AS max_order_notional,
+            (SELECT id FROM trading_accounts WHERE user_id = $3) AS account_no,
+            nextval('orders_id_seq') AS order_id
         """,
         symbol,
         quote_asset,
+        user_id,
     )
     assert row is not None
     return row
+
+
+async def halted(conn: Connection, symbol: str) -> bool:
+    """Whether a kill switch (the market's own or the global one) is on."""
+    on: bool = await conn.fetchval(
+        "SELECT coalesce(bool_or(halted), false) FROM trading_halts WHERE scope IN ('global', $1)", symbol
+    )
+    return on
 
 
 async def claim_idempotency_key(
@@ -73,13 +85,11 @@ async def set_idempotency_order(conn: Connection, user_id: UUID, key: str, order
     )
 
 
-async def next_order_id(conn: Connection) -> int:
-    order_id: int = await conn.fetchval("SELECT nextval('orders_id_seq')")
-    return order_id
-
-
-async def insert_order(conn: Connection, values: dict[str, Any], command: dict[str, Any]) -> asyncpg.Record:
-    """Store the order and its `new` command, and signal the runner (NOTIFY is delivered at commit).
+async def insert_order(
+    conn: Connection, values: dict[str, Any], command: dict[str, Any], *, notify: bool
+) -> asyncpg.Record:
+    """Store the order and its `new` command; with `notify`, signal the symbol's runner in whichever process
+    runs it (NOTIFY is delivered at commit).
     Nothing is locked per symbol: the runner numbers commands in the order their transactions commit
     (see `claim_commands`), so order entry for one market runs fully in parallel."""
     row = await conn.fetchrow(
@@ -95,7 +105,7 @@ async def insert_order(conn: Connection, values: dict[str, Any], command: dict[s
             SELECT o.symbol, 'new', o.id, $19::jsonb FROM o
             RETURNING id
         )
-        SELECT o.*, c.id AS command_id, pg_notify($20, o.symbol) FROM o, c
+        SELECT o.*, c.id AS command_id, CASE WHEN $21::boolean THEN pg_notify($20, o.symbol) END FROM o, c
         """,
         values["id"],
         values["symbol"],
@@ -117,6 +127,7 @@ async def insert_order(conn: Connection, values: dict[str, Any], command: dict[s
         values["client_order_id"],
         command,
         ENGINE_NOTIFY_CHANNEL,
+        notify,
     )
     assert row is not None
     return row
@@ -212,23 +223,26 @@ async def list_fills(
 
 
 async def book_levels(conn: Connection, symbol: str, depth: int) -> tuple[int, list[asyncpg.Record]]:
-    """The committed L2 book and the number of the last book delta it includes (call inside a
-    REPEATABLE READ transaction so both come from one snapshot)."""
-    seq: int = await conn.fetchval("SELECT book_seq FROM engine_cursor WHERE symbol = $1", symbol) or 0
+    """The committed L2 book and the number of the last book delta it includes, read in one statement so
+    both come from one snapshot."""
     rows = await conn.fetch(
         """
-        (SELECT side, price, sum(quantity - filled_quantity) AS quantity FROM orders
-          WHERE symbol = $1 AND side = 'buy' AND status IN ('open', 'partially_filled')
-          GROUP BY side, price ORDER BY price DESC LIMIT $2)
-        UNION ALL
-        (SELECT side, price, sum(quantity - filled_quantity) AS quantity FROM orders
-          WHERE symbol = $1 AND side = 'sell' AND status IN ('open', 'partially_filled')
-          GROUP BY side, price ORDER BY price ASC LIMIT $2)
+        SELECT c.seq, l.side, l.price, l.quantity
+          FROM (SELECT coalesce((SELECT book_seq FROM engine_cursor WHERE symbol = $1), 0) AS seq) AS c
+          LEFT JOIN (
+            (SELECT side, price, sum(quantity - filled_quantity) AS quantity FROM orders
+              WHERE symbol = $1 AND side = 'buy' AND status IN ('open', 'partially_filled')
+              GROUP BY side, price ORDER BY price DESC LIMIT $2)
+            UNION ALL
+            (SELECT side, price, sum(quantity - filled_quantity) AS quantity FROM orders
+              WHERE symbol = $1 AND side = 'sell' AND status IN ('open', 'partially_filled')
+              GROUP BY side, price ORDER BY price ASC LIMIT $2)
+          ) AS l ON true
         """,
         symbol,
         depth,
     )
-    return seq, rows
+    return rows[0]["seq"], [row for row in rows if row["side"] is not None]
 
 
 async def set_halt(
@@ -256,8 +270,12 @@ async def halts(conn: Connection) -> list[asyncpg.Record]:
 # --- the runner ----------------------------------------------------------------------------------
 
 
-async def lock_cursor(conn: Connection, symbol: str) -> asyncpg.Record:
+async def ensure_cursor(conn: Connection, symbol: str) -> None:
+    """The symbol's cursor row (an instrument created after the migrations has none yet)."""
     await conn.execute("INSERT INTO engine_cursor (symbol) VALUES ($1) ON CONFLICT DO NOTHING", symbol)
+
+
+async def lock_cursor(conn: Connection, symbol: str) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT * FROM engine_cursor WHERE symbol = $1 FOR UPDATE", symbol)
     assert row is not None
     return row

@@ -1,7 +1,7 @@
 """Orders, fills, the public book and the admin kill switch. Thin: the service does the work.
 
-Order entry and cancels run their own transaction in the service (not `Db`), because after the commit
-they wait briefly for the engine's outcome so the client sees immediate fills."""
+Order entry, cancels and the kill switch take the request's unit of work as `Work`: the service commits it
+and then wakes the engine (and waits briefly for its outcome, so the client sees immediate fills)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
-from server_fastapi.core.db import Db
+from server_fastapi.core.db import Db, Work, acquire
 from server_fastapi.core.principal import Principal, Role, Scope
 from server_fastapi.core.problems import (
     Conflict,
@@ -70,6 +70,7 @@ router = APIRouter(tags=["trading"])
 async def place_order(
     body: OrderRequest,
     principal: Trader,
+    work: Work,
     state: State,
     runtime: TradingRuntime,
     idempotency_key: Annotated[
@@ -78,7 +79,7 @@ async def place_order(
 ) -> Order:
     """Place an order. With an `Idempotency-Key`, a retry returns the first order instead of a second one.
     The response reflects the engine's immediate outcome (fills) when it comes within a second."""
-    return await service.place_order(state.pool, runtime, principal, body, idempotency_key)
+    return await service.place_order(work, runtime, state.settings, principal, body, idempotency_key)
 
 
 @router.get("/orders", responses=error_responses(InvalidInput))
@@ -102,17 +103,17 @@ async def get_order(order_id: int, principal: Reader, db: Db) -> Order:
 
 
 @router.delete("/orders/{order_id}", responses=error_responses(NotFound, OrderNotOpen))
-async def cancel_order(order_id: int, principal: Trader, state: State, runtime: TradingRuntime) -> Order:
+async def cancel_order(order_id: int, principal: Trader, work: Work, runtime: TradingRuntime) -> Order:
     """Cancel one order; the response shows it canceled unless it filled first."""
-    return await service.cancel_order(state.pool, runtime, principal, order_id)
+    return await service.cancel_order(work, runtime, principal, order_id)
 
 
 @router.delete("/orders", responses=error_responses(NotFound))
 async def cancel_all_orders(
-    principal: Trader, state: State, runtime: TradingRuntime, symbol: Symbol = None
+    principal: Trader, work: Work, runtime: TradingRuntime, symbol: Symbol = None
 ) -> OrderPage:
     """Cancel every open order of the caller, optionally in one market; returns those orders."""
-    return await service.cancel_all(state.pool, runtime, principal, symbol)
+    return await service.cancel_all(work, runtime, principal, symbol)
 
 
 @router.get("/fills", responses=error_responses(InvalidInput))
@@ -126,17 +127,21 @@ async def list_fills(
 @router.get("/markets/{symbol}/book", responses=error_responses(NotFound))
 async def get_book(
     symbol: str,
-    state: State,
+    db: Db,
     depth: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> OrderBook:
     """L2 order book: price levels best first, valid as of book delta `seq`."""
-    return await service.book(state.pool, symbol, depth)
+    return await service.book(db, symbol, depth)
 
 
 @router.post("/admin/trading/halts", responses=error_responses(NotFound))
-async def set_halt(body: HaltRequest, principal: Admin, db: Db, request: Request) -> HaltState:
-    """Kill switch: halt or resume one market, or every market (`symbol` null). Audited."""
-    return await service.set_halt(db, principal, body, client_ip(request, request.app.state.tessera.settings))
+async def set_halt(
+    body: HaltRequest, principal: Admin, work: Work, runtime: TradingRuntime, request: Request
+) -> HaltState:
+    """Kill switch: halt or resume one market, or every market (`symbol` null); halting cancels the
+    orders resting in the book. Audited."""
+    ip = client_ip(request, request.app.state.tessera.settings)
+    return await service.set_halt(work, runtime, principal, body, ip)
 
 
 @router.get("/admin/trading/halts")
@@ -158,10 +163,12 @@ class BookProvider:
 
     async def open(self, channel: str, session: Session) -> ChannelFeed:
         _, _, symbol = channel.partition(":")
-        if symbol not in self.runtime.runners:
-            raise ChannelError(f"no market {symbol!r}", 404)
         source = book_channel(self.runtime.bus, symbol)
-        snapshot = await service.book(self.runtime.pool, symbol, 500)
+        try:
+            async with acquire(self.runtime.pool) as conn:
+                snapshot = await service.book(conn, symbol, 500)
+        except NotFound:
+            raise ChannelError(f"no market {symbol!r}", 404) from None
         return ChannelFeed(
             source=source,
             render=lambda delta: delta.model_dump(mode="json", exclude={"symbol"}),

@@ -1,8 +1,9 @@
 """The engine runner: one single-writer task per symbol, in exactly one process at a time.
 
 The database is the command log. Order entry appends `engine_commands` rows (numbered per symbol) and
-NOTIFYs; the runner that holds the symbol's lease (a PostgreSQL advisory lock on a dedicated connection)
-reads the commands after `engine_cursor.processed_seq` in order, runs them through the pure
+wakes the runner (directly in this process, else by NOTIFY; a market created since the start gets its
+runner then); the runner that holds the symbol's lease (a PostgreSQL advisory lock on a dedicated
+connection) reads the commands after `engine_cursor.processed_seq` in order, runs them through the pure
 `MatchingEngine`, and commits for each batch, in ONE transaction, the orders' new state, the trades, the
 ledger entries (fills, fees, exact hold releases) and the advanced cursor. Only then does it publish bus
 events. Any failure discards the in-memory engine and rebuilds it from the open orders in the database,
@@ -15,17 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from server_fastapi.core.bus import EventBus
-from server_fastapi.core.db import Connection, Pool, connect
+from server_fastapi.core.db import Connection, Pool, acquire, connect, transaction
 from server_fastapi.ledger import service as ledger
 from server_fastapi.ledger.events import BalanceChanged, balances_channel
 from server_fastapi.ledger.schemas import Balance
@@ -64,27 +64,6 @@ logger = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 0x7E55  # first key of the two-int advisory lock; the second is hashtext(symbol)
 BATCH_SIZE = 256
-
-
-@asynccontextmanager
-async def unit_of_work(
-    pool: Pool,
-    *,
-    isolation: Literal["read_committed", "repeatable_read"] = "read_committed",
-    readonly: bool = False,
-) -> AsyncIterator[Connection]:
-    """A pooled connection inside one transaction, for work that must commit before it goes on
-    (the runner's batches; order entry, which then waits for the engine)."""
-    async with pool.acquire() as proxy:
-        conn = cast(Connection, proxy)
-        async with conn.transaction(isolation=isolation, readonly=readonly):
-            yield conn
-
-
-@asynccontextmanager
-async def connection(pool: Pool) -> AsyncIterator[Connection]:
-    async with pool.acquire() as proxy:
-        yield cast(Connection, proxy)
 
 
 class LeaseLostError(RuntimeError):
@@ -146,6 +125,7 @@ class Runtime:
         self.dsn = dsn
         self.retry_seconds = retry_seconds
         self.runners: dict[str, SymbolRunner] = {}
+        self.stopping = False
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -158,12 +138,28 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._start_when_ready(), name="engine:startup"))
 
     async def _start_runners(self) -> None:
-        async with connection(self.pool) as conn:
+        async with acquire(self.pool) as conn:
             symbols = [instrument.symbol for instrument in await markets.list_instruments(conn)]
         for symbol in symbols:
-            runner = SymbolRunner(self, symbol)
-            self.runners[symbol] = runner
+            self._start_runner(symbol)
+
+    def _start_runner(self, symbol: str) -> SymbolRunner:
+        runner = self.runners.get(symbol)
+        if runner is None:
+            runner = self.runners[symbol] = SymbolRunner(self, symbol)
             self._tasks.append(asyncio.create_task(runner.run(), name=f"engine:{symbol}"))
+        return runner
+
+    def runs(self, symbol: str) -> bool:
+        """Whether this process runs the symbol's engine now."""
+        runner = self.runners.get(symbol)
+        return runner is not None and runner.owned
+
+    def wake(self, symbol: str) -> None:
+        """A command of the symbol committed: its runner here looks now; a market created since this
+        process started gets its runner (which takes the lease unless another process holds it)."""
+        if not self.stopping:
+            self._start_runner(symbol).wake()
 
     async def _start_when_ready(self) -> None:
         while True:
@@ -176,6 +172,7 @@ class Runtime:
             return
 
     async def stop(self) -> None:
+        self.stopping = True
         for runner in self.runners.values():
             runner.stopping = True
             runner.wake()
@@ -280,8 +277,9 @@ class SymbolRunner:
             self._wake.set()
 
     async def rebuild(self, pool: Pool) -> None:
-        async with unit_of_work(pool, isolation="repeatable_read") as conn:
+        async with transaction(pool, isolation="repeatable_read") as conn:
             self.instrument = await markets.get_instrument(conn, self.symbol)
+            await repository.ensure_cursor(conn, self.symbol)
             cursor = await repository.lock_cursor(conn, self.symbol)
             rows = await repository.open_orders(conn, self.symbol)
         engine = MatchingEngine(
@@ -309,7 +307,7 @@ class SymbolRunner:
         """One batch of commands in one transaction; False when there was nothing to do."""
         engine = self.engine
         assert engine is not None
-        async with unit_of_work(pool) as conn:
+        async with transaction(pool) as conn:
             cursor = await repository.lock_cursor(conn, self.symbol)
             if cursor["processed_seq"] != self.processed_seq:
                 raise LeaseLostError(

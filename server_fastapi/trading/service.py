@@ -1,9 +1,10 @@
 """Order entry with pre-trade risk, cancels, reads, the book and the kill switch.
 
-Order entry is one transaction: validate against the instrument's grid (never rounding), check the risk
-limits, hold the funds (available → held, double entry) and append the order's `new` command to the
-symbol's log. After it commits the handler waits briefly for this process's runner to match the order so
-the client sees immediate fills; when another process runs the symbol, the order comes back as `new`.
+Order entry is one transaction, the request's unit of work: validate against the instrument's grid (never
+rounding), check the risk limits, hold the funds (available → held, double entry) and append the order's
+`new` command to the symbol's log. After it commits the handler waits briefly for this process's runner to
+match the order so the client sees immediate fills; when another process runs the symbol, the order comes
+back as `new`. The kill switch halts a book and cancels its resting orders through the same command log.
 
 Problems: off-grid or out-of-range values and risk limits are 422 with field pointers; an unknown symbol
 404; a halted market, insufficient funds, a reused client order id or a finished order 409.
@@ -19,10 +20,12 @@ from typing import Any
 
 import asyncpg
 
+from server_fastapi.compliance import service as compliance
 from server_fastapi.core.audit import record_audit
-from server_fastapi.core.db import Connection, Pool
+from server_fastapi.core.db import Connection, UnitOfWork, acquire
 from server_fastapi.core.principal import Principal
 from server_fastapi.core.problems import Conflict, FieldError, InvalidInput, NotFound, TesseraError
+from server_fastapi.core.settings import Settings
 from server_fastapi.ledger import service as ledger
 from server_fastapi.markets import service as markets
 from server_fastapi.markets.schemas import Instrument, InstrumentStatus
@@ -30,6 +33,7 @@ from server_fastapi.trading import repository
 from server_fastapi.trading.engine import (
     Cancel,
     CancelAll,
+    CancelReason,
     NewOrder,
     OrderType,
     SetHalted,
@@ -38,7 +42,7 @@ from server_fastapi.trading.engine import (
     TimeInForce,
     command_to_dict,
 )
-from server_fastapi.trading.runner import Runtime, connection, fill_view, order_view, unit_of_work
+from server_fastapi.trading.runner import Runtime, fill_view, order_view
 from server_fastapi.trading.schemas import (
     BookLevel,
     FillPage,
@@ -183,138 +187,170 @@ def _request_hash(body: OrderRequest) -> str:
 
 
 async def place_order(
-    pool: Pool, runtime: Runtime, principal: Principal, body: OrderRequest, idempotency_key: str | None
+    work: UnitOfWork,
+    runtime: Runtime,
+    settings: Settings,
+    principal: Principal,
+    body: OrderRequest,
+    idempotency_key: str | None,
 ) -> Order:
     user_id = principal.user_id
-    async with unit_of_work(pool) as conn:
-        if idempotency_key is not None:
-            earlier = await repository.claim_idempotency_key(
-                conn, user_id, idempotency_key, _request_hash(body)
-            )
-            if earlier is not None:
-                if earlier["request_hash"] != _request_hash(body):
-                    raise InvalidInput(
-                        "This Idempotency-Key was used for a different request.",
-                        errors=[
-                            FieldError(
-                                location="header",
-                                pointer="/Idempotency-Key",
-                                detail="already used with another body",
-                                code="idempotency_key_reused",
-                            )
-                        ],
-                    )
-                row = await repository.get_order(conn, earlier["order_id"])
-                assert row is not None
-                return order_view(row)
-        instrument = await markets.get_instrument(conn, body.symbol)
-        risk = await repository.risk_context(conn, instrument.symbol, instrument.quote_asset)
-        parsed = _parse(body, instrument, risk["last_price"])
-        _check_risk(body, instrument, parsed, risk)
-        account_no = await repository.account_no(conn, user_id)
-        order_id = await repository.next_order_id(conn)
-        await ledger.hold(conn, user_id, parsed.hold_asset, parsed.hold_amount, f"order:{order_id}")
-        command = NewOrder(
-            order_id=order_id,
-            account_id=account_no,
-            side=Side(body.side),
-            order_type=OrderType(body.type),
-            qty_lots=parsed.qty_lots,
-            price_ticks=parsed.price_ticks,
-            quote_budget=parsed.budget_units,
-            time_in_force=TimeInForce(body.time_in_force),
-            post_only=body.post_only,
-            stp=StpMode(body.stp) if body.stp else None,
-        )
-        values: dict[str, Any] = {
-            "id": order_id,
-            "symbol": instrument.symbol,
-            "user_id": user_id,
-            "account_no": account_no,
-            "side": body.side,
-            "type": body.type,
-            "time_in_force": body.time_in_force,
-            "post_only": body.post_only,
-            "stp": body.stp or StpMode.CANCEL_INCOMING.value,
-            "price": body.price,
-            "quantity": body.quantity,
-            "quote_budget": body.quote_budget,
-            "price_ticks": parsed.price_ticks,
-            "qty_lots": parsed.qty_lots,
-            "budget_units": parsed.budget_units,
-            "hold_asset": parsed.hold_asset,
-            "hold_amount": parsed.hold_amount,
-            "client_order_id": body.client_order_id,
-        }
-        try:
-            row = await repository.insert_order(conn, values, command_to_dict(command))
-        except asyncpg.UniqueViolationError:
-            raise Conflict(
-                f"An order with client_order_id {body.client_order_id!r} exists already.",
-                client_order_id=body.client_order_id,
-            ) from None
-        # Registered before the commit, so the runner cannot answer before anyone listens.
-        future = runtime.expect(instrument.symbol, row["command_id"])
-        try:
-            if idempotency_key is not None:
-                await repository.set_idempotency_order(conn, user_id, idempotency_key, order_id)
-        except BaseException:
-            runtime.forget(instrument.symbol, row["command_id"])
-            raise
-    outcome = await runtime.outcome(instrument.symbol, row["command_id"], future, RESPONSE_WAIT_SECONDS)
-    if outcome and order_id in outcome:
-        return outcome[order_id]
-    return order_view(row)
+    conn = work.connection
+    if idempotency_key is not None:
+        earlier = await repository.claim_idempotency_key(conn, user_id, idempotency_key, _request_hash(body))
+        if earlier is not None:
+            if earlier["request_hash"] != _request_hash(body):
+                raise InvalidInput(
+                    "This Idempotency-Key was used for a different request.",
+                    errors=[
+                        FieldError(
+                            location="header",
+                            pointer="/Idempotency-Key",
+                            detail="already used with another body",
+                            code="idempotency_key_reused",
+                        )
+                    ],
+                )
+            row = await repository.get_order(conn, earlier["order_id"])
+            assert row is not None
+            return order_view(row)
+    instrument = await markets.get_instrument(conn, body.symbol)
+    context = await repository.order_context(conn, user_id, instrument.symbol, instrument.quote_asset)
+    parsed = _parse(body, instrument, context["last_price"])
+    _check_risk(body, instrument, parsed, context)
+    account_no: int = context["account_no"] or await repository.account_no(conn, user_id)
+    order_id: int = context["order_id"]
+    await ledger.hold(conn, user_id, parsed.hold_asset, parsed.hold_amount, f"order:{order_id}")
+    command = NewOrder(
+        order_id=order_id,
+        account_id=account_no,
+        side=Side(body.side),
+        order_type=OrderType(body.type),
+        qty_lots=parsed.qty_lots,
+        price_ticks=parsed.price_ticks,
+        quote_budget=parsed.budget_units,
+        time_in_force=TimeInForce(body.time_in_force),
+        post_only=body.post_only,
+        stp=StpMode(body.stp) if body.stp else None,
+    )
+    values: dict[str, Any] = {
+        "id": order_id,
+        "symbol": instrument.symbol,
+        "user_id": user_id,
+        "account_no": account_no,
+        "side": body.side,
+        "type": body.type,
+        "time_in_force": body.time_in_force,
+        "post_only": body.post_only,
+        "stp": body.stp or StpMode.CANCEL_INCOMING.value,
+        "price": body.price,
+        "quantity": body.quantity,
+        "quote_budget": body.quote_budget,
+        "price_ticks": parsed.price_ticks,
+        "qty_lots": parsed.qty_lots,
+        "budget_units": parsed.budget_units,
+        "hold_asset": parsed.hold_asset,
+        "hold_amount": parsed.hold_amount,
+        "client_order_id": body.client_order_id,
+    }
+    # A runner in this process is woken directly after the commit; NOTIFY (which serializes committing
+    # transactions on a database-wide lock) only when another process runs the symbol.
+    local = runtime.runs(instrument.symbol)
+    try:
+        row = await repository.insert_order(conn, values, command_to_dict(command), notify=not local)
+    except asyncpg.UniqueViolationError:
+        raise Conflict(
+            f"An order with client_order_id {body.client_order_id!r} exists already.",
+            client_order_id=body.client_order_id,
+        ) from None
+    if idempotency_key is not None:
+        await repository.set_idempotency_order(conn, user_id, idempotency_key, order_id)
+    await compliance.audit_large_order(
+        conn,
+        settings,
+        user_id=user_id,
+        order_id=order_id,
+        symbol=instrument.symbol,
+        quote_asset=instrument.quote_asset,
+        side=body.side,
+        order_type=body.type,
+        notional=parsed.notional,
+    )
+    return await _commit_and_wait(work, runtime, instrument.symbol, row["command_id"], order_id, row)
 
 
-async def _current(pool: Pool, order_id: int, outcome: dict[int, Order] | None) -> Order:
+async def _commit_and_wait(
+    work: UnitOfWork,
+    runtime: Runtime,
+    symbol: str,
+    command_id: int,
+    order_id: int,
+    row: asyncpg.Record | None,
+) -> Order:
+    """Commit the unit of work, then give this process's runner a moment to apply the command; the order as
+    the engine left it, else as committed (`row`, or read again)."""
+    # Registered before the commit, so the runner cannot answer before anyone listens.
+    future = runtime.expect(symbol, command_id)
+    try:
+        await work.commit()
+    except BaseException:
+        runtime.forget(symbol, command_id)
+        raise
+    runtime.wake(symbol)
+    outcome = await runtime.outcome(symbol, command_id, future, RESPONSE_WAIT_SECONDS)
     if outcome and order_id in outcome:
         return outcome[order_id]
-    async with connection(pool) as conn:
-        row = await repository.get_order(conn, order_id)
+    if row is None:
+        async with acquire(work.pool) as conn:
+            row = await repository.get_order(conn, order_id)
     assert row is not None
     return order_view(row)
 
 
-async def cancel_order(pool: Pool, runtime: Runtime, principal: Principal, order_id: int) -> Order:
-    async with unit_of_work(pool) as conn:
-        row = await repository.get_order(conn, order_id, principal.user_id)
-        if row is None:
-            raise NotFound(f"No order {order_id}.", order_id=order_id)
-        if row["status"] not in ("new", "open", "partially_filled"):
-            raise OrderNotOpen(
-                f"Order {order_id} is {row['status']}.", order_id=order_id, status=row["status"]
-            )
-        command = Cancel(order_id=order_id, account_id=row["account_no"])
-        command_id = await repository.insert_command(
-            conn, row["symbol"], "cancel", order_id, command_to_dict(command)
-        )
-        future = runtime.expect(row["symbol"], command_id)
-    outcome = await runtime.outcome(row["symbol"], command_id, future, RESPONSE_WAIT_SECONDS)
-    return await _current(pool, order_id, outcome)
+async def cancel_order(work: UnitOfWork, runtime: Runtime, principal: Principal, order_id: int) -> Order:
+    conn = work.connection
+    row = await repository.get_order(conn, order_id, principal.user_id)
+    if row is None:
+        raise NotFound(f"No order {order_id}.", order_id=order_id)
+    if row["status"] not in ("new", "open", "partially_filled"):
+        raise OrderNotOpen(f"Order {order_id} is {row['status']}.", order_id=order_id, status=row["status"])
+    command = Cancel(order_id=order_id, account_id=row["account_no"])
+    command_id = await repository.insert_command(
+        conn, row["symbol"], "cancel", order_id, command_to_dict(command)
+    )
+    return await _commit_and_wait(work, runtime, row["symbol"], command_id, order_id, None)
 
 
-async def cancel_all(pool: Pool, runtime: Runtime, principal: Principal, symbol: str | None) -> OrderPage:
+async def cancel_all(
+    work: UnitOfWork, runtime: Runtime, principal: Principal, symbol: str | None
+) -> OrderPage:
     """Cancel every open order of the caller (in one market, or all); returns those orders afterwards."""
-    async with unit_of_work(pool) as conn:
-        if symbol is not None:
-            await markets.get_instrument(conn, symbol)
-        active = await repository.active_symbols(conn, principal.user_id, symbol)
-        account_no = await repository.account_no(conn, principal.user_id) if active else 0
-        waits = [
-            (
-                row["symbol"],
-                await repository.insert_command(
-                    conn, row["symbol"], "cancel_all", None, command_to_dict(CancelAll(account_id=account_no))
-                ),
-            )
-            for row in active
-        ]
-        futures = [(market, command_id, runtime.expect(market, command_id)) for market, command_id in waits]
+    conn = work.connection
+    if symbol is not None:
+        await markets.get_instrument(conn, symbol)
+    active = await repository.active_symbols(conn, principal.user_id, symbol)
+    account_no = await repository.account_no(conn, principal.user_id) if active else 0
+    waits = [
+        (
+            row["symbol"],
+            await repository.insert_command(
+                conn, row["symbol"], "cancel_all", None, command_to_dict(CancelAll(account_id=account_no))
+            ),
+        )
+        for row in active
+    ]
+    futures = [(market, command_id, runtime.expect(market, command_id)) for market, command_id in waits]
+    try:
+        await work.commit()
+    except BaseException:
+        for market, command_id, _ in futures:
+            runtime.forget(market, command_id)
+        raise
     for market, command_id, future in futures:
+        runtime.wake(market)
         await runtime.outcome(market, command_id, future, RESPONSE_WAIT_SECONDS)
     ids = [order_id for row in active for order_id in row["ids"]]
-    async with connection(pool) as conn:
+    async with acquire(work.pool) as conn:
         rows = await repository.get_orders(conn, ids) if ids else []
     return OrderPage(items=[order_view(row) for row in sorted(rows, key=lambda r: r["id"], reverse=True)])
 
@@ -387,12 +423,11 @@ async def list_fills(
     )
 
 
-async def book(pool: Pool, symbol: str, depth: int) -> OrderBook:
+async def book(conn: Connection, symbol: str, depth: int) -> OrderBook:
     """The committed book, read from the open orders with the delta number it includes, so any API
     process serves the same answer whichever process runs the symbol's engine."""
-    async with unit_of_work(pool, isolation="repeatable_read", readonly=True) as conn:
-        await markets.get_instrument(conn, symbol)
-        seq, rows = await repository.book_levels(conn, symbol, depth)
+    await markets.get_instrument(conn, symbol)
+    seq, rows = await repository.book_levels(conn, symbol, depth)
     return OrderBook(
         symbol=symbol,
         seq=seq,
@@ -401,20 +436,42 @@ async def book(pool: Pool, symbol: str, depth: int) -> OrderBook:
     )
 
 
-async def set_halt(conn: Connection, principal: Principal, body: HaltRequest, ip: str | None) -> HaltState:
-    """The kill switch: record it, then halt (or resume) each affected book through its command log."""
+async def set_halt(
+    work: UnitOfWork, runtime: Runtime, principal: Principal, body: HaltRequest, ip: str | None
+) -> HaltState:
+    """The kill switch: record it, then halt (or resume) each affected book through its command log;
+    halting also cancels every order resting in the book, so nothing trades when the market resumes."""
+    conn = work.connection
     if body.symbol is not None:
         instruments = [await markets.get_instrument(conn, body.symbol)]
     else:
         instruments = await markets.list_instruments(conn)
     scope = body.symbol or "global"
     row = await repository.set_halt(conn, scope, body.halted, body.reason, principal.user_id)
+    commands: list[tuple[str, int]] = []
     for instrument in sorted(instruments, key=lambda i: i.symbol):
-        risk = await repository.risk_context(conn, instrument.symbol, instrument.quote_asset)
-        halted = bool(risk["halted"]) or instrument.status is InstrumentStatus.HALTED
-        await repository.insert_command(
-            conn, instrument.symbol, "halt", None, command_to_dict(SetHalted(halted=halted))
+        halted = (
+            await repository.halted(conn, instrument.symbol) or instrument.status is InstrumentStatus.HALTED
         )
+        symbol = instrument.symbol
+        commands.append(
+            (
+                symbol,
+                await repository.insert_command(
+                    conn, symbol, "halt", None, command_to_dict(SetHalted(halted=halted))
+                ),
+            )
+        )
+        if halted:
+            cancel = CancelAll(account_id=None, reason=CancelReason.ADMIN)
+            commands.append(
+                (
+                    symbol,
+                    await repository.insert_command(
+                        conn, symbol, "cancel_all", None, command_to_dict(cancel)
+                    ),
+                )
+            )
     await record_audit(
         conn,
         actor_id=principal.user_id,
@@ -423,6 +480,9 @@ async def set_halt(conn: Connection, principal: Principal, body: HaltRequest, ip
         details={"reason": body.reason},
         ip=ip,
     )
+    await work.commit()
+    for symbol, _ in commands:
+        runtime.wake(symbol)
     return HaltState(
         scope=row["scope"], halted=row["halted"], reason=row["reason"], updated_at=row["updated_at"]
     )

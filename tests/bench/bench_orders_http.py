@@ -1,10 +1,13 @@
 """End-to-end `POST /api/v1/orders` under Granian and under Uvicorn, side by side in the same run.
 
-Each server runs the same app (one worker, header sign-in from `tests/backend/trading/header_auth_app.py`)
-against a fresh migrated database. `CONCURRENCY` clients, one account each, send crossing limit orders
+Each server runs the production app factory (one worker) against a fresh migrated database, and every order
+is signed in the real way: a bearer access token from `POST /api/v1/auth/login` (each account logs in from
+its own loopback address, as distinct clients would, so the per-address login limit does not get in the
+way). `CONCURRENCY` clients, one account each, send crossing limit orders
 around one price on BTC-USDT, so the engine matches, settles and releases holds for most of them; a
 response comes back once the order is committed and (within a second) matched. Prints one JSON object:
-orders/s and p50/p99 latency per server and the Granian/Uvicorn throughput ratio.
+orders/s and p50/p99 latency per server, the server's CPU time per order (its process group: what bounds one
+worker's throughput however busy the machine is) and the Granian/Uvicorn throughput ratio.
 
 Environment: TESSERA_BENCH_ADMIN_DSN (a role that may create databases), TESSERA_BENCH_REDIS_URL,
 TESSERA_BENCH_ORDERS (per server, default 3000), TESSERA_BENCH_CONCURRENCY (default 32).
@@ -31,6 +34,10 @@ from typing import Any
 import asyncpg
 import httpx
 
+from server_fastapi.auth import service as auth_service
+from server_fastapi.core.db import connect
+from server_fastapi.core.principal import Role
+from server_fastapi.core.settings import Settings
 from server_fastapi.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +46,22 @@ REDIS_URL = os.environ.get("TESSERA_BENCH_REDIS_URL", "redis://127.0.0.1:56379/2
 ORDERS = int(os.environ.get("TESSERA_BENCH_ORDERS", "3000"))
 CONCURRENCY = int(os.environ.get("TESSERA_BENCH_CONCURRENCY", "32"))
 WARMUP = 200
+PASSWORD = "Quartz-lantern-Meadow-4817"
 TARGET_ORDERS_PER_S = 2_000
 TARGET_P99_MS = 50.0
+
+
+def _group_cpu_seconds(group: int) -> float:
+    """User + system CPU time of the live processes of a process group (the server and its workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -51,7 +72,7 @@ def _free_port() -> int:
 
 
 def _command(server: str, port: int) -> list[str]:
-    target = "header_auth_app:create_app"
+    target = "server_fastapi.app:create_app"
     if server == "granian":
         return [
             sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", "1",
@@ -89,15 +110,38 @@ def _order(rng: random.Random, i: int) -> dict[str, Any]:
     return {"symbol": "BTC-USDT", "side": side, "type": "limit", "price": price, "quantity": "0.1"}
 
 
+async def _accounts(dsn: str, base_url: str) -> list[str]:
+    """`CONCURRENCY` traders, each signed in from its own loopback address; their access tokens."""
+    settings = Settings(database_url=dsn)
+    conn = await connect(dsn)
+    try:
+        emails = [f"bench{i}@example.test" for i in range(CONCURRENCY)]
+        for email in emails:
+            async with conn.transaction():
+                await auth_service.create_user(
+                    conn, settings, email=email, password=PASSWORD, display_name="Bench", role=Role.TRADER
+                )
+    finally:
+        await conn.close()
+    tokens = []
+    for i, email in enumerate(emails):
+        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.1.{i + 1}")
+        async with httpx.AsyncClient(base_url=base_url, transport=transport) as client:
+            response = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+            response.raise_for_status()
+            tokens.append(response.json()["access_token"])
+    return tokens
+
+
 async def _client_loop(
     client: httpx.AsyncClient,
-    user: str,
+    token: str,
     rng: random.Random,
     count: int,
     latencies: list[float],
     errors: list[int],
 ) -> None:
-    headers = {"x-test-user": user}
+    headers = {"authorization": f"Bearer {token}"}
     for i in range(count):
         started = time.perf_counter()
         response = await client.post(
@@ -117,9 +161,7 @@ async def _measure(server: str) -> dict[str, Any]:
         "TESSERA_LOG_LEVEL": "WARNING",
         "DATABASE_URL": dsn,
         "REDIS_URL": REDIS_URL,
-        "PYTHONPATH": os.pathsep.join(
-            [str(ROOT / "tests" / "backend" / "trading"), str(ROOT / "tests"), str(ROOT)]
-        ),
+        "PYTHONPATH": str(ROOT),
     }
     process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the server runs on)
         _command(server, port), env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL
@@ -134,25 +176,13 @@ async def _measure(server: str) -> dict[str, Any]:
                     if (await client.get("/healthz")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
-            conn = await asyncpg.connect(dsn)
-            try:
-                users = [
-                    str(
-                        await conn.fetchval(
-                            "INSERT INTO users (email, role) VALUES ($1, 'trader') RETURNING id",
-                            f"bench{i}@example.test",
-                        )
-                    )
-                    for i in range(CONCURRENCY)
-                ]
-            finally:
-                await conn.close()
+            users = await _accounts(dsn, f"http://127.0.0.1:{port}")
             for user in users:
                 for asset, amount in (("USDT", "10000000"), ("BTC", "100000")):
                     response = await client.post(
                         "/api/v1/dev/faucet",
                         json={"asset": asset, "amount": amount},
-                        headers={"x-test-user": user},
+                        headers={"authorization": f"Bearer {user}"},
                     )
                     response.raise_for_status()
             rng = random.Random(7)
@@ -162,6 +192,7 @@ async def _measure(server: str) -> dict[str, Any]:
             )
             latencies: list[float] = []
             errors: list[int] = []
+            cpu_before = _group_cpu_seconds(process.pid)
             started = time.perf_counter()
             await asyncio.gather(
                 *(
@@ -170,6 +201,7 @@ async def _measure(server: str) -> dict[str, Any]:
                 )
             )
             elapsed = time.perf_counter() - started
+            cpu = _group_cpu_seconds(process.pid) - cpu_before
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -182,6 +214,8 @@ async def _measure(server: str) -> dict[str, Any]:
         "orders_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(cuts[49] * 1000, 2),
         "p99_ms": round(cuts[98] * 1000, 2),
+        "server_cpu_ms_per_order": round(cpu * 1000 / len(latencies), 2),
+        "server_cpu_utilization": round(cpu / elapsed, 2),
     }
 
 
@@ -202,6 +236,7 @@ async def main() -> None:
                 "meets_target": results["granian"]["orders_per_s"] >= TARGET_ORDERS_PER_S
                 and results["granian"]["p99_ms"] < TARGET_P99_MS,
                 "python": platform.python_version(),
+                "loadavg_1m": round(os.getloadavg()[0], 2),
                 "cpus": os.cpu_count(),
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -294,3 +295,105 @@ async def test_kill_switch_halts_a_market_and_is_audited(
     assert resume.status_code == 200
     again = await client.post("/api/v1/orders", json=limit("buy", "100", "1"), headers=as_user(trader))
     assert (await settled(client, conn, trader, again))["status"] == "open"
+
+
+async def test_kill_switch_cancels_resting_orders_and_releases_their_holds(
+    client: httpx.AsyncClient, conn: asyncpg.Connection[Any]
+) -> None:
+    admin, maker, other = await make_user(conn, "admin"), await make_user(conn), await make_user(conn)
+    await fund(client, maker, "USDT", "1000")
+    await fund(client, maker, "BTC", "1")
+    await fund(client, other, "USDT", "1000")
+    bid = await client.post("/api/v1/orders", json=limit("buy", "100", "1"), headers=as_user(maker))
+    ask = await client.post("/api/v1/orders", json=limit("sell", "200", "0.5"), headers=as_user(maker))
+    eth = await client.post(
+        "/api/v1/orders", json={**limit("buy", "50", "2"), "symbol": "ETH-USDT"}, headers=as_user(other)
+    )
+    for response, user in ((bid, maker), (ask, maker), (eth, other)):
+        assert (await settled(client, conn, user, response))["status"] == "open"
+
+    halt = await client.post(
+        "/api/v1/admin/trading/halts",
+        json={"symbol": "BTC-USDT", "halted": True},
+        headers=as_user(admin, "admin"),
+    )
+    assert halt.status_code == 200, halt.text
+    for response in (bid, ask):
+        order = await settled(client, conn, maker, response)
+        assert (order["status"], order["cancel_reason"]) == ("canceled", "admin")
+    assert await balances(client, maker) == {
+        "USDT": (Decimal(1000), Decimal(0)),
+        "BTC": (Decimal(1), Decimal(0)),
+    }
+    book = (await client.get("/api/v1/markets/BTC-USDT/book")).json()
+    assert (book["bids"], book["asks"]) == ([], [])
+    # The other markets keep trading and keep their books.
+    assert (await settled(client, conn, other, eth))["status"] == "open"
+
+    halt_all = await client.post(
+        "/api/v1/admin/trading/halts", json={"symbol": None, "halted": True}, headers=as_user(admin, "admin")
+    )
+    assert halt_all.status_code == 200, halt_all.text
+    order = await settled(client, conn, other, eth)
+    assert (order["status"], order["cancel_reason"]) == ("canceled", "admin")
+    assert await balances(client, other) == {"USDT": (Decimal(1000), Decimal(0))}
+    refused = await client.post(
+        "/api/v1/orders", json={**limit("buy", "50", "2"), "symbol": "ETH-USDT"}, headers=as_user(other)
+    )
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("market-halted")
+    assert set(await conn.fetchval("SELECT array_agg(DISTINCT halted) FROM engine_cursor")) == {True}
+    await check_invariants(conn)
+
+
+async def test_a_market_listed_while_running_trades_without_a_restart(
+    client: httpx.AsyncClient, conn: asyncpg.Connection[Any], api: Any
+) -> None:
+    admin, seller, buyer = await make_user(conn, "admin"), await make_user(conn), await make_user(conn)
+    listed = await client.post(
+        "/api/v1/admin/instruments",
+        json={
+            "base_asset": "SOL",
+            "quote_asset": "BTC",
+            "tick_size": "0.000001",
+            "lot_size": "0.01",
+            "min_notional": "0.0001",
+            "price_band_pct": "10",
+            "maker_fee_rate": "0",
+            "taker_fee_rate": "0.001",
+        },
+        headers=as_user(admin, "admin"),
+    )
+    assert listed.status_code == 201, listed.text
+    assert "SOL-BTC" not in api.state.trading.runners
+    await fund(client, seller, "SOL", "10")
+    await fund(client, buyer, "BTC", "1")
+    sol = {"symbol": "SOL-BTC", "type": "limit", "price": "0.002", "quantity": "5"}
+    ask = await client.post("/api/v1/orders", json={**sol, "side": "sell"}, headers=as_user(seller))
+    assert (await settled(client, conn, seller, ask))["status"] == "open"
+    bid = await client.post("/api/v1/orders", json={**sol, "side": "buy"}, headers=as_user(buyer))
+    order = await settled(client, conn, buyer, bid)
+    assert (order["status"], order["filled_quantity"]) == ("filled", "5")
+    assert await balances(client, buyer) == {
+        "BTC": (Decimal("0.99"), Decimal(0)),
+        "SOL": (Decimal("4.995"), Decimal(0)),
+    }
+    assert api.state.trading.runs("SOL-BTC")
+    await check_invariants(conn)
+
+
+async def test_a_large_order_is_audited_in_the_transaction_that_accepts_it(
+    client: httpx.AsyncClient, conn: asyncpg.Connection[Any]
+) -> None:
+    trader = await make_user(conn)
+    await fund(client, trader, "USDT", "200000")
+    small = await client.post("/api/v1/orders", json=limit("buy", "60000", "1"), headers=as_user(trader))
+    large = await client.post("/api/v1/orders", json=limit("buy", "60000", "2"), headers=as_user(trader))
+    unfunded = await client.post("/api/v1/orders", json=limit("buy", "60000", "3"), headers=as_user(trader))
+    assert (small.status_code, large.status_code, unfunded.status_code) == (201, 201, 409)
+    audited = await conn.fetch(
+        "SELECT subject, details FROM audit_log WHERE action = 'compliance.order.large' ORDER BY id"
+    )
+    assert [(row["subject"], json.loads(row["details"])["notional"]) for row in audited] == [
+        (f"order:{large.json()['id']}", "120000")
+    ]

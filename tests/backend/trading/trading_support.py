@@ -97,7 +97,7 @@ async def check_invariants(conn: asyncpg.Connection[Any]) -> None:
         """
         SELECT asset,
                sum(available + held) FILTER (WHERE kind IN ('user', 'fees')) AS inside,
-               -sum(available) FILTER (WHERE kind = 'external') AS deposited,
+               coalesce(-sum(available) FILTER (WHERE kind = 'external'), 0) AS deposited,
                min(least(available, held)) FILTER (WHERE kind IN ('user', 'fees')) AS lowest
           FROM ledger_accounts GROUP BY asset
         """
