@@ -19,9 +19,10 @@ from server_fastapi.assistant.router import router as assistant_router
 from server_fastapi.auth.router import router as auth_router
 from server_fastapi.auth.startup import start_auth
 from server_fastapi.compliance.router import router as compliance_router
-from server_fastapi.compliance.service import SentinelSubscriber
+from server_fastapi.compliance.service import SentinelMetricsCollector, SentinelSubscriber
 from server_fastapi.core import health, ws
 from server_fastapi.core.bus import BusMetricsCollector, EventBus
+from server_fastapi.core.bus_redis import RedisStreamBridge
 from server_fastapi.core.db import create_pool
 from server_fastapi.core.http import HttpMetrics, RequestContextMiddleware
 from server_fastapi.core.logging import configure_logging
@@ -32,17 +33,24 @@ from server_fastapi.core.telemetry import setup_telemetry
 from server_fastapi.core.web import web_app
 from server_fastapi.ledger.router import dev_router as ledger_dev_router
 from server_fastapi.ledger.router import router as ledger_router
+from server_fastapi.markets.events import bridge_channels as bridge_markets_channels
 from server_fastapi.markets.router import admin_router as instruments_admin_router
 from server_fastapi.markets.router import router as markets_router
 from server_fastapi.markets.runtime import MarketsRuntime
 from server_fastapi.markets.streams import register_channels
+from server_fastapi.trading.events import bridge_channels as bridge_trading_channels
 from server_fastapi.trading.router import register_channels as register_trading_channels
 from server_fastapi.trading.router import router as trading_router
 from server_fastapi.trading.runner import Runtime as TradingRuntime
+from server_fastapi.wallets.processor import WithdrawalProcessor
+from server_fastapi.wallets.router import router as wallets_router
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+
+BRIDGED_CHANNELS = (bridge_markets_channels, bridge_trading_channels)
+"""Each domain names the bus channels that cross processes through Redis (its `events.bridge_channels`)."""
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -80,7 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         bus = EventBus(process_id=f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
         registry.register(BusMetricsCollector(bus))
-        state = AppState(settings=settings, pool=pool, redis=redis, bus=bus, bridge=None, registry=registry)
+        bridge = RedisStreamBridge(bus, redis, read_block_ms=200)
+        for bridge_channels in BRIDGED_CHANNELS:
+            bridge_channels(bridge)
+        await bridge.start()
+        state = AppState(settings=settings, pool=pool, redis=redis, bus=bus, bridge=bridge, registry=registry)
         app.state.tessera = state
         await start_auth(state)  # signing keys (fail fast); demo accounts in dev
         app.state.ws_hub = hub = ws.Hub(state=state)
@@ -91,16 +103,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.trading = trading = TradingRuntime(pool, bus, settings.database_url.get_secret_value())
         register_trading_channels(hub, trading)
         await trading.start()
-        app.state.sentinel = SentinelSubscriber(pool, bus)
-        app.state.sentinel.start()
+        app.state.sentinel = sentinel = SentinelSubscriber(pool, bus, settings)
+        registry.register(SentinelMetricsCollector(sentinel))
+        sentinel.start()
+        app.state.withdrawals = withdrawals = WithdrawalProcessor.from_settings(pool, settings)
+        if settings.withdrawal_processor:
+            withdrawals.start()
         logger.info("tessera api started", extra={"env": settings.env.value, "process_id": bus.process_id})
         try:
             yield
         finally:
+            await withdrawals.stop()
             await trading.stop()
             await markets.close()
-            if state.bridge is not None:
-                await state.bridge.close()
+            await bridge.close()
             await bus.close()
             await redis.aclose()
             await pool.close()
@@ -126,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trading_router, prefix=API_PREFIX)
     app.include_router(assistant_router, prefix=API_PREFIX)
     app.include_router(compliance_router)
+    app.include_router(wallets_router, prefix=API_PREFIX)
     if settings.env is not Environment.PRODUCTION:
         app.include_router(ledger_dev_router, prefix=API_PREFIX)
     _document_problem_schema(app)
@@ -138,11 +155,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=True,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["content-type", "x-csrf-token", "idempotency-key", "authorization"],
         )
     app.add_middleware(RequestContextMiddleware, metrics=http_metrics, security_headers=SECURITY_HEADERS)
-    app.add_middleware(OpenTelemetryMiddleware, excluded_urls="healthz,metrics")
+    # One span per HTTP request, none per ASGI message and none for WebSocket connections (`^wss?://`): a
+    # span lasting a connection's lifetime says little, and its per-frame bookkeeping cost more than the
+    # frame itself when a trade fans out to hundreds of sockets.
+    app.add_middleware(
+        OpenTelemetryMiddleware,
+        excluded_urls="healthz,metrics,^wss?://",
+        exclude_spans=["receive", "send"],
+    )
     return app
 
 

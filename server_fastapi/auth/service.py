@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
@@ -86,6 +87,10 @@ class SecondFactorRequired(Forbidden):
 
 class SecondFactorRejected(Forbidden):
     slug, title = "totp-invalid", "Two-Factor Code Invalid"
+
+
+class SecondFactorNotEnrolled(Forbidden):
+    slug, title = "totp-not-enrolled", "Two-Factor Authentication Needed"
 
 
 class ApiKeyAddressRefused(Forbidden):
@@ -384,6 +389,34 @@ async def revoke_all_sessions(conn: Connection, user_id: UUID, *, reason: str) -
     return await repo.revoke_user_sessions(conn, user_id, reason)
 
 
+@dataclass(frozen=True, slots=True)
+class SignInOrigin:
+    """Where one sign-in came from: the client address and user agent its session recorded."""
+
+    user_id: UUID
+    session_id: UUID
+    signed_in_at: datetime
+    ip: str
+    user_agent: str | None
+
+
+async def sign_in_origins(
+    conn: Connection, user_ids: Sequence[UUID], *, since: datetime
+) -> list[SignInOrigin]:
+    """The users' sign-ins after `since`, oldest first, ended sessions included (the market-abuse sentinel
+    links accounts that signed in from one address). Erased accounts have none: erasure blanks them."""
+    return [
+        SignInOrigin(
+            user_id=record["user_id"],
+            session_id=record["id"],
+            signed_in_at=record["created_at"],
+            ip=record["ip"],
+            user_agent=record["user_agent"],
+        )
+        for record in await repo.sessions_since(conn, user_ids, since)
+    ]
+
+
 # --- authentication of requests ---------------------------------------------------------------------------
 
 
@@ -457,14 +490,16 @@ async def _accept_second_factor(conn: Connection, settings: Settings, record: re
 
 
 async def require_second_factor(
-    conn: Connection, settings: Settings, user_id: UUID, code: str | None
+    conn: Connection, settings: Settings, user_id: UUID, code: str | None, *, enrolled: bool = False
 ) -> None:
-    """For sensitive actions (API-key creation, withdrawals): when the user has enabled 2FA, `code` must be
-    a valid TOTP or recovery code; 403 otherwise. A user without 2FA passes."""
+    """For sensitive actions: when the user has enabled 2FA, `code` must be a valid TOTP or recovery code;
+    403 otherwise. A user without 2FA passes, unless the action needs `enrolled` 2FA (withdrawals)."""
     record = await repo.user_by_id(conn, user_id, for_update=True)
     if record is None:
         raise NotFound("No such account.")
     if record["totp_enabled_at"] is None:
+        if enrolled:
+            raise SecondFactorNotEnrolled("Turn on two-factor authentication in Settings first.")
         return
     if not code:
         raise SecondFactorRequired("Enter the code from your authenticator app.")

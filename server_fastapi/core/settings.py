@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -97,6 +98,79 @@ class SignerSettings(BaseSettings):
     evm_rpc_url: str | None = Field(None, validation_alias=_env("EVM_RPC_URL"))
 
 
+class WithdrawalSettings(BaseSettings):
+    """Which chains withdrawals use, what they cost, and when compliance reviews one first.
+
+    A withdrawal is offered for an (asset, chain) pair with a fee in `WITHDRAWAL_FEES` on a chain with a hot
+    wallet in `WITHDRAWAL_HOT_WALLETS`; the asset must be the chain's native coin (ETH)."""
+
+    model_config = _CONFIG
+
+    withdrawal_hot_wallets: dict[int, str] = Field(
+        default_factory=lambda: {11155111: "hot"},
+        validation_alias=_env("WITHDRAWAL_HOT_WALLETS"),
+        description='JSON: chain id → the signer key id that sends from that chain, e.g. {"1": "hot"}.',
+    )
+    withdrawal_fees: dict[str, Decimal] = Field(
+        default_factory=lambda: {"ETH:11155111": Decimal("0.0005")},
+        validation_alias=_env("WITHDRAWAL_FEES"),
+        description='JSON: "ASSET:CHAIN_ID" → fee in the asset, e.g. {"ETH:1": "0.002"}.',
+    )
+    withdrawal_review_thresholds: dict[str, Decimal] = Field(
+        default_factory=lambda: {"ETH": Decimal("5")},
+        validation_alias=_env("WITHDRAWAL_REVIEW_THRESHOLDS"),
+        description="JSON: asset → amount from which a withdrawal goes to compliance review.",
+    )
+    withdrawal_denied_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("WITHDRAWAL_DENIED_ADDRESSES"),
+        description="Comma-separated sanctioned addresses; a withdrawal to one goes to compliance review.",
+    )
+    withdrawal_max_fee_per_gas_wei: int = Field(
+        50 * 10**9, ge=1, validation_alias=_env("WITHDRAWAL_MAX_FEE_PER_GAS_WEI")
+    )
+    withdrawal_max_priority_fee_per_gas_wei: int = Field(
+        2 * 10**9, ge=0, validation_alias=_env("WITHDRAWAL_MAX_PRIORITY_FEE_PER_GAS_WEI")
+    )
+    withdrawal_confirmations: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        validation_alias=_env("WITHDRAWAL_CONFIRMATIONS"),
+        description="Blocks (the receipt's included) before a withdrawal counts as confirmed.",
+    )
+    withdrawal_processor: bool = Field(
+        True,
+        validation_alias=_env("WITHDRAWAL_PROCESSOR"),
+        description="Run the withdrawal processor (sign, broadcast, follow receipts) in this process.",
+    )
+    withdrawal_poll_seconds: float = Field(
+        2.0, gt=0, le=300, validation_alias=_env("WITHDRAWAL_POLL_SECONDS")
+    )
+
+    @field_validator("withdrawal_denied_addresses", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [address.strip() for address in value.split(",") if address.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.withdrawal_max_priority_fee_per_gas_wei > self.withdrawal_max_fee_per_gas_wei:
+            raise ValueError(
+                "WITHDRAWAL_MAX_PRIORITY_FEE_PER_GAS_WEI cannot exceed WITHDRAWAL_MAX_FEE_PER_GAS_WEI"
+            )
+        for route, fee in self.withdrawal_fees.items():
+            asset, _, chain_id = route.partition(":")
+            if not asset or not chain_id.isdigit() or fee < 0:
+                raise ValueError(f'WITHDRAWAL_FEES: "{route}": {fee} is not "ASSET:CHAIN_ID": fee >= 0')
+        return self
+
+    def withdrawal_fee(self, asset: str, chain_id: int) -> Decimal | None:
+        return self.withdrawal_fees.get(f"{asset}:{chain_id}")
+
+
 class TelemetrySettings(BaseSettings):
     model_config = _CONFIG
 
@@ -182,6 +256,35 @@ class ComplianceSettings(BaseSettings):
         "production; dev and test derive one from TESSERA_SECRET_KEY.",
     )
 
+    large_order_thresholds: dict[str, Decimal] = Field(
+        default_factory=lambda: {"USDT": Decimal(100_000), "BTC": Decimal("1.5")},
+        validation_alias=_env("COMPLIANCE_LARGE_ORDER_THRESHOLDS"),
+        description="JSON: quote asset → notional from which an accepted order gets an audit entry, e.g. "
+        '{"USDT": "100000"}; orders quoted in an asset not listed get none.',
+    )
+    sentinel_market_maker_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("SENTINEL_MARKET_MAKER_EMAILS"),
+        description="Comma-separated accounts of designated market makers: exempt from round-trip alerts "
+        "(they quote both sides all day), never from wash-trade alerts.",
+    )
+
+    @field_validator("sentinel_market_maker_emails", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [email.strip().lower() for email in value.split(",") if email.strip()]
+        if isinstance(value, list):
+            return [str(email).strip().lower() for email in value]
+        return value
+
+    @field_validator("large_order_thresholds")
+    @classmethod
+    def _positive_thresholds(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        if any(amount <= 0 for amount in value.values()):
+            raise ValueError("every large-order threshold must be positive")
+        return {asset.upper(): amount for asset, amount in value.items()}
+
     @field_validator("kyc_master_key")
     @classmethod
     def _decode_master_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -237,6 +340,7 @@ class Settings(
     DatabaseSettings,
     RedisSettings,
     SignerSettings,
+    WithdrawalSettings,
     TelemetrySettings,
     AuthSettings,
     MarketSettings,
