@@ -158,11 +158,19 @@ def _validation_field_errors(error: RequestValidationError) -> list[FieldError]:
             FieldError(
                 location=str(location),
                 pointer=json_pointer(path),
-                detail=str(item.get("msg", "invalid value")),
+                detail=_validation_detail(item),
                 code=str(item.get("type", "invalid")),
             )
         )
     return field_errors
+
+
+def _validation_detail(item: Mapping[str, Any]) -> str:
+    # Pydantic prefixes a validator's own message with "Value error, "; the message alone is what people read.
+    context = item.get("ctx") or {}
+    if item.get("type") == "value_error" and "error" in context:
+        return str(context["error"])
+    return str(item.get("msg", "invalid value"))
 
 
 async def _tessera_error(request: Request, exc: Exception) -> Response:

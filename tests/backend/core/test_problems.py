@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from server_fastapi.core.problems import PROBLEM_MEDIA_TYPE
 
@@ -15,6 +15,14 @@ PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "request_id"}
 class Widget(BaseModel):
     name: str = Field(min_length=1)
     sizes: list[int]
+    colour: str = "red"
+
+    @field_validator("colour")
+    @classmethod
+    def _known_colour(cls, value: str) -> str:
+        if value not in ("red", "blue"):
+            raise ValueError("choose red or blue")
+        return value
 
 
 @pytest.fixture
@@ -60,6 +68,15 @@ async def test_validation_error_lists_every_field_with_its_pointer(client: httpx
     pointers = {(error["location"], error["pointer"]) for error in errors}
     assert pointers == {("body", "/name"), ("body", "/sizes/1")}
     assert all(error["detail"] and error["code"] for error in errors)
+
+
+@pytest.mark.usefixtures("probe_routes")
+async def test_a_validators_message_reaches_the_field_error_as_written(client: httpx.AsyncClient) -> None:
+    response = await client.post("/probe/widgets", json={"name": "w", "sizes": [], "colour": "green"})
+    errors = assert_problem(response, 422)["errors"]
+    assert errors == [
+        {"location": "body", "pointer": "/colour", "detail": "choose red or blue", "code": "value_error"}
+    ]
 
 
 @pytest.mark.usefixtures("probe_routes")
