@@ -80,3 +80,4 @@ bench: setup (infra "start")
     uv run python tests/bench/bench_ingest.py
     uv run python tests/bench/bench_candles.py
     uv run python tests/bench/bench_ws_fanout.py
+    uv run python tests/bench/bench_orders_http.py

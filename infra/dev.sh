@@ -16,6 +16,9 @@ while IFS='=' read -r name value; do
   [ -n "${!name:-}" ] || export "$name=$value"
 done < <(infra/local.sh env)
 
+# The demo market maker quotes both sides all day: exempt its accounts from round-trip alerts.
+export SENTINEL_MARKET_MAKER_EMAILS="${SENTINEL_MARKET_MAKER_EMAILS:-market-maker@demo.tessera.test,market-maker+taker@demo.tessera.test}"
+
 children=()
 cleanup() {
   trap - EXIT INT TERM
@@ -44,6 +47,30 @@ cat <<BANNER
   Ctrl-C stops it.
 
 BANNER
+
+# The signer holds the dev hot wallet (key id `hot`, Sepolia only), made once in the state folder, so approved
+# withdrawals get signed; with no EVM_RPC_URL they stop at `signed`.
+signer_dir="${TESSERA_STATE_DIR:-$ROOT/.state}/signer"
+export SIGNER_URL="${SIGNER_URL:-unix://$signer_dir/signer.sock}" SIGNER_TOKEN_FILE="${SIGNER_TOKEN_FILE:-$signer_dir/token}"
+signer_bin="${CARGO_TARGET_DIR:-$HOME/.cache/tessera/cargo-target}/debug/signer"
+mkdir -p "$signer_dir" && chmod 700 "$signer_dir"
+(
+  umask 077
+  [ -s "$signer_dir/password" ] || head -c 24 /dev/urandom | base64 >"$signer_dir/password"
+  [ -s "$signer_dir/token" ] || head -c 32 /dev/urandom | base64 >"$signer_dir/token"
+  [ -f "$signer_dir/keystore/hot.json" ] ||
+    "$signer_bin" keys new --keystore-dir "$signer_dir/keystore" --id hot --password-file "$signer_dir/password" >/dev/null
+  cat >"$signer_dir/policy.toml" <<'POLICY'
+[keys.hot]
+chain_ids = [11155111]
+max_value_wei = "1000000000000000000"
+max_value_per_day_wei = "5000000000000000000"
+POLICY
+)
+"$signer_bin" serve --keystore-dir "$signer_dir/keystore" --socket "$signer_dir/signer.sock" \
+  --token-file "$signer_dir/token" --policy "$signer_dir/policy.toml" --password-file "$signer_dir/password" \
+  2>>"$signer_dir/signer.log" &
+children+=($!)
 
 # The venv's interpreter directly (not `uv run`), so signals reach Granian without a wrapper in between.
 "$ROOT/.venv/bin/python" -m server_fastapi dev &

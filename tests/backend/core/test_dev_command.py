@@ -59,6 +59,14 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_what_it_started() -> None:
         assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
         assert _listening(pg_port)
         assert _listening(redis_port)
+        # The dev signer holds the hot wallet's key, so approved withdrawals get signed.
+        signer = state / "signer"
+        token = (signer / "token").read_text().strip()
+        transport = httpx.HTTPTransport(uds=str(signer / "signer.sock"))
+        with httpx.Client(transport=transport, base_url="http://signer") as client:
+            keys = client.get("/v1/keys", headers={"Authorization": f"Bearer {token}"})
+        assert keys.status_code == 200, keys.text
+        assert [key["id"] for key in keys.json()] == ["hot"]
 
         # Ctrl-C in a terminal signals the whole foreground process group.
         os.killpg(process.pid, signal.SIGINT)
@@ -66,6 +74,7 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_what_it_started() -> None:
         assert not _listening(api_port)
         assert not _listening(pg_port)
         assert not _listening(redis_port)
+        assert not (signer / "signer.sock").exists()
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
