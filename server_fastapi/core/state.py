@@ -25,7 +25,7 @@ class AppState:
     registry: CollectorRegistry
 
 
-def _app_state(request: Request) -> AppState:
+async def _app_state(request: Request) -> AppState:
     state: AppState = request.app.state.tessera
     return state
 

@@ -168,7 +168,7 @@ class MarketsRuntime:
         await self.writer.close()
 
 
-def _runtime(request: Request) -> MarketsRuntime:
+async def _runtime(request: Request) -> MarketsRuntime:
     runtime: MarketsRuntime = request.app.state.markets
     return runtime
 

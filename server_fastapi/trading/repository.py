@@ -12,6 +12,9 @@ from server_fastapi.core.db import Connection
 
 OPEN_STATUSES = ("open", "partially_filled")
 ENGINE_NOTIFY_CHANNEL = "tessera_engine"
+ENGINE_LEASE_NAMESPACE = 0x7E55
+"""First key of the two-int advisory lock that makes one process the engine of a symbol; the second is
+`hashtext(symbol)`."""
 
 
 async def account_no(conn: Connection, user_id: UUID) -> int:
@@ -273,6 +276,14 @@ async def halts(conn: Connection) -> list[asyncpg.Record]:
 async def ensure_cursor(conn: Connection, symbol: str) -> None:
     """The symbol's cursor row (an instrument created after the migrations has none yet)."""
     await conn.execute("INSERT INTO engine_cursor (symbol) VALUES ($1) ON CONFLICT DO NOTHING", symbol)
+
+
+async def try_engine_lease(conn: Connection, symbol: str) -> bool:
+    """Take the symbol's engine lease for the session of `conn` if no other session holds it."""
+    got: bool = await conn.fetchval(
+        "SELECT pg_try_advisory_lock($1, hashtext($2))", ENGINE_LEASE_NAMESPACE, symbol
+    )
+    return got
 
 
 async def lock_cursor(conn: Connection, symbol: str) -> asyncpg.Record:

@@ -41,7 +41,7 @@ from server_fastapi.trading.schemas import (
 from server_fastapi.trading.service import MarketHalted, OrderNotOpen
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.trading
     return runtime
 

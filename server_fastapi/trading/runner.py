@@ -62,7 +62,6 @@ from server_fastapi.trading.schemas import Fill, Order
 
 logger = logging.getLogger(__name__)
 
-LOCK_NAMESPACE = 0x7E55  # first key of the two-int advisory lock; the second is hashtext(symbol)
 BATCH_SIZE = 256
 
 
@@ -240,14 +239,12 @@ class SymbolRunner:
             lease: Connection | None = None
             try:
                 lease = await connect(self.runtime.dsn)
-                got = await lease.fetchval(
-                    "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_NAMESPACE, self.symbol
-                )
-                if not got:
-                    await lease.close()
-                    lease = None
+                # Waiting replicas keep asking on the one connection: a fresh connection per try would cost
+                # a SCRAM handshake per symbol every `retry_seconds` on both sides.
+                while not await repository.try_engine_lease(lease, self.symbol):
+                    if self.stopping:
+                        return
                     await asyncio.sleep(self.runtime.retry_seconds)
-                    continue
                 await lease.add_listener(repository.ENGINE_NOTIFY_CHANNEL, self._on_notify)
                 self.owned = True
                 logger.info("engine lease taken", extra={"symbol": self.symbol})

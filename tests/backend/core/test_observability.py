@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import httpx
 from opentelemetry.sdk.trace import TracerProvider
@@ -80,3 +83,44 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
     assert 'tessera_http_requests_total{method="GET",route="/healthz",status="200"} 3.0' in text
     assert 'route="unmatched",status="404"' in text
     assert "tessera_http_request_duration_seconds_bucket" in text
+
+
+_QUERY_SPANS_SCRIPT = """
+import asyncio, sys
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from server_fastapi.core.db import connect
+from server_fastapi.core.settings import TelemetrySettings
+from server_fastapi.core.telemetry import setup_telemetry
+
+exporter = InMemorySpanExporter() if sys.argv[2] == "exporting" else None
+telemetry = setup_telemetry(TelemetrySettings(), span_exporter=exporter)
+
+async def main():
+    conn = await connect(sys.argv[1])
+    await conn.fetchval("SELECT 41 + 1")
+    await conn.close()
+
+asyncio.run(main())
+telemetry.tracer_provider.force_flush()
+spans = exporter.get_finished_spans() if exporter else []
+queries = sum("41 + 1" in str(span.attributes) for span in spans)
+print(AsyncPGInstrumentor().is_instrumented_by_opentelemetry, queries)
+"""
+
+
+def test_query_spans_are_recorded_only_when_spans_are_exported(database_url: str) -> None:
+    """Without an exporter nothing reads per-query spans, which were a large share of the order endpoint's
+    profile; with one, each query is a span. The providers are process-wide, hence a process per case."""
+    outcomes = {}
+    for mode in ("exporting", "not-exporting"):
+        run = subprocess.run(
+            [sys.executable, "-c", _QUERY_SPANS_SCRIPT, database_url, mode],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "OTEL_TRACES_SUCCESS_SAMPLE_RATIO": "1"},
+            check=True,
+        )
+        outcomes[mode] = run.stdout.split()[-2:]
+    assert outcomes == {"exporting": ["True", "1"], "not-exporting": ["False", "0"]}

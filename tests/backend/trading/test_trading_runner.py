@@ -15,6 +15,14 @@ from server_fastapi.core.bus import EventBus
 from server_fastapi.trading.runner import Runtime
 
 
+async def _waiting_lease_backends(conn: asyncpg.Connection[Any]) -> set[int]:
+    """Backends whose latest statement is a try for an engine lease: the runners waiting for one."""
+    rows = await conn.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND state = 'idle'"
+    )
+    return {row["pid"] for row in rows}
+
+
 async def test_one_runner_per_symbol_and_takeover(
     api: FastAPI, client: httpx.AsyncClient, conn: asyncpg.Connection[Any], database_url: str
 ) -> None:
@@ -29,6 +37,12 @@ async def test_one_runner_per_symbol_and_takeover(
     try:
         await asyncio.sleep(0.5)
         assert second.engine("BTC-USDT") is None  # the lease is held by the app's runtime
+        # While it waits, the second runtime keeps asking on one connection per symbol rather than
+        # connecting (a SCRAM handshake each) for every try.
+        waiting = await _waiting_lease_backends(conn)
+        assert len(waiting) == len(first.runners)
+        await asyncio.sleep(0.5)  # five more tries
+        assert await _waiting_lease_backends(conn) == waiting
 
         seller, buyer = await make_user(conn), await make_user(conn)
         await fund(client, seller, "BTC", "1")
