@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from server_fastapi.core.context import current_request_id
+from server_fastapi.core.json_pointer import json_pointer
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +145,6 @@ def error_responses(*errors: type[TesseraError]) -> dict[int | str, dict[str, An
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return described
-
-
-def json_pointer(parts: Sequence[int | str]) -> str:
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def _validation_field_errors(error: RequestValidationError) -> list[FieldError]:

@@ -233,6 +233,15 @@ def test_otlp_endpoint_and_sampling_come_from_values(production_render: Rendered
     assert config["SIGNER_URL"] == f"https://{RELEASE}-signer:8443"
 
 
+def test_the_ingress_network_is_trusted_for_forwarded_addresses(
+    default_render: Rendered, production_render: Rendered
+) -> None:
+    """Without TRUSTED_PROXIES every trader would seem to come from the ingress controller."""
+    production = production_render.one("ConfigMap", f"{RELEASE}-config")["data"]
+    assert production["TRUSTED_PROXIES"] == "10.244.0.0/16"
+    assert default_render.one("ConfigMap", f"{RELEASE}-config")["data"]["TRUSTED_PROXIES"] == ""
+
+
 def test_migrations_run_as_a_hook_before_upgrades(
     default_render: Rendered,
     production_render: Rendered,
@@ -251,6 +260,11 @@ def test_market_maker_talks_to_the_api_with_its_own_credentials(everything_rende
     assert env["TESSERA_API_URL"]["value"] == f"http://{RELEASE}-api:80"
     for name in ("MARKET_MAKER_EMAIL", "MARKET_MAKER_PASSWORD"):
         assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "tessera-market-maker"
+        assert "optional" not in env[name]["valueFrom"]["secretKeyRef"]
+    # The taking account is optional: the same Secret may name one.
+    for name in ("MARKET_MAKER_TAKER_EMAIL", "MARKET_MAKER_TAKER_PASSWORD"):
+        reference = env[name]["valueFrom"]["secretKeyRef"]
+        assert reference == {"name": "tessera-market-maker", "key": name, "optional": True}
 
 
 # The signer ------------------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ BAD_VALUES = {
     "unknown key in a peer": {"networkPolicy": {"ingressFrom": [{"namespaceSelectors": {}}]}},
     "list for an object": {"api": {"resources": []}},
     "lower-case env name": {"api": {"extraEnv": {"log_level": "debug"}}},
+    "host name for a trusted proxy network": {"api": {"trustedProxies": ["ingress-nginx"]}},
 }
 
 

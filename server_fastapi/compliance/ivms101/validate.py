@@ -21,6 +21,7 @@ from server_fastapi.compliance.ivms101.constraints import CROSS_FIELD_RULES, Edi
 from server_fastapi.compliance.ivms101.fields import Options, context_for, utc_today
 from server_fastapi.compliance.ivms101.legacy import IVMS101Payload2020
 from server_fastapi.compliance.ivms101.models import IVMS101Payload, NaturalPerson, Person
+from server_fastapi.core.json_pointer import json_pointer
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -77,10 +78,6 @@ class ValidationResult(Generic[ModelT]):
         return self.value.model_dump(mode="json", by_alias=True, exclude_none=True) if self.value else None
 
 
-def pointer(loc: Loc) -> str:
-    return "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in loc)
-
-
 def _sort_key(violation: Violation) -> tuple[tuple[int, int | str], ...]:
     steps = tuple((0, step) if isinstance(step, int) else (1, step) for step in violation.loc)
     return (*steps, (1, violation.rule))
@@ -101,13 +98,13 @@ def _from_pydantic(error: ValidationError, prefix: Loc, edition: Edition) -> lis
             bound = context.get("min_length" if kind == "too_short" else "max_length")
             which = "least" if kind == "too_short" else "most"
             message = f"needs at {which} {bound} item{'s' if bound != 1 else ''}"
-        found.append(Violation(pointer(loc), rule, message, loc))
+        found.append(Violation(json_pointer(loc), rule, message, loc))
     return found
 
 
 def _from_issues(issues: Iterable[Issue], prefix: Loc) -> list[Violation]:
     return [
-        Violation(pointer(prefix + issue.loc), issue.rule, issue.message, prefix + issue.loc)
+        Violation(json_pointer(prefix + issue.loc), issue.rule, issue.message, prefix + issue.loc)
         for issue in issues
     ]
 
@@ -133,7 +130,7 @@ def _edition_of(payload: Mapping[str, Any]) -> tuple[Edition, list[Violation]]:
         loc: Loc = ("payloadMetadata", "payloadVersion")
         return "2023", [
             Violation(
-                pointer(loc),
+                json_pointer(loc),
                 "payload_version",
                 "a 2023 payload (originatorPerson, beneficiaryPerson) requires "
                 "payloadMetadata.payloadVersion = 101.2023",

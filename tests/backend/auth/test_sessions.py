@@ -6,6 +6,7 @@ import base64
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,7 @@ import pytest
 from auth_support import PASSWORD, Account, assert_problem, bearer, login, make_account
 from fastapi import FastAPI
 
+from server_fastapi.auth import repository as auth_repository
 from server_fastapi.auth.tokens import ALGORITHM, issue_access_token, load_keyring
 from server_fastapi.core.security import CSRF_COOKIE, CSRF_HEADER
 from server_fastapi.core.settings import Settings
@@ -410,3 +412,22 @@ async def test_websocket_authentication_by_token_api_key_and_cookie(
     assert same_site.auth_method == "session_cookie"
     with pytest.raises(CsrfRejected):
         await authenticate_websocket_cookie(state, handshake("https://evil.example"))
+
+
+async def test_the_sentinels_sign_in_lookup_reads_an_index(db: asyncpg.Connection[Any]) -> None:
+    """`sessions_since` (all of a few users' sign-ins since a time, ended ones included) has an index to
+    read: with sequential scans priced out, the lookup scans it."""
+
+    async def scans() -> int:
+        await db.execute("SELECT pg_stat_force_next_flush()")
+        count: int = await db.fetchval(
+            "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = $1",
+            "auth_sessions_user_id_created_at_idx",
+        )
+        return count
+
+    before = await scans()
+    async with db.transaction():
+        await db.execute("SET LOCAL enable_seqscan = off")
+        await auth_repository.sessions_since(db, [uuid.uuid4()], datetime.now(UTC) - timedelta(days=1))
+    assert await scans() > before
