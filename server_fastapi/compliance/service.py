@@ -21,6 +21,7 @@ from ipaddress import ip_address
 from typing import Any, cast
 from uuid import UUID
 
+import asyncpg
 import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
@@ -460,6 +461,7 @@ class SubscriberStats:
     lag_seconds: float = 0.0
     """Venue time of the last observation processed to the time it was processed."""
     sign_in_lookups: int = 0
+    sign_in_lookup_failures: int = 0
 
 
 class SentinelSubscriber:
@@ -544,7 +546,14 @@ class SentinelSubscriber:
         taker = event if event.fill.liquidity == "taker" else other
         fill = buy.fill
         self._last_price[fill.symbol] = fill.price
-        sign_ins = await self._sign_ins(buy.user_id, sell.user_id, now=fill.time)
+        try:
+            sign_ins = await self._sign_ins(buy.user_id, sell.user_id, now=fill.time)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # The trade still reaches every detector rather than the dead letters; the two users stay due for
+            # a look, so their sign-ins are asked for again with their next trade.
+            logger.warning("sentinel could not read sign-ins; trade observed without them", exc_info=True)
+            self.stats.sign_in_lookup_failures += 1
+            sign_ins = []
         trade = ObservedTrade(
             time=fill.time,
             symbol=fill.symbol,
@@ -558,10 +567,15 @@ class SentinelSubscriber:
             seller_owner_id=str(sell.user_id),
             buyer_order_id=buy.fill.order_id,
             seller_order_id=sell.fill.order_id,
-            buyer_market_maker=self._parties[buy.user_id].market_maker,
-            seller_market_maker=self._parties[sell.user_id].market_maker,
+            buyer_market_maker=self._is_known_market_maker(buy.user_id),
+            seller_market_maker=self._is_known_market_maker(sell.user_id),
         )
         await self.observe([*sign_ins, trade])
+
+    def _is_known_market_maker(self, user_id: UUID) -> bool:
+        """Unknown (auth was unreachable) counts as not exempt: a needless alert beats a missed one."""
+        party = self._parties.get(user_id)
+        return party is not None and party.market_maker
 
     async def _sign_ins(self, buyer: UUID, seller: UUID, *, now: datetime) -> list[ObservedSignIn]:
         """The two users' sign-ins the sentinel has not seen yet, asking auth for users not checked within
@@ -717,4 +731,10 @@ class SentinelMetricsCollector:
             "tessera_sentinel_sign_in_lookups", "Questions to auth about where traders signed in from"
         )
         lookups.add_metric([], self._subscriber.stats.sign_in_lookups)
-        return [observations, trades, alerts, stored, suppressed, lag, window, linked, lookups]
+        lookup_failures = CounterMetricFamily(
+            "tessera_sentinel_sign_in_lookup_failures",
+            "Trades observed without their sign-ins because auth's records could not be read",
+        )
+        lookup_failures.add_metric([], self._subscriber.stats.sign_in_lookup_failures)
+        families = [observations, trades, alerts, stored, suppressed, lag, window, linked, lookups]
+        return [*families, lookup_failures]

@@ -129,3 +129,33 @@ async def test_the_sentinel_reports_its_work_as_prometheus_metrics(
     assert "tessera_sentinel_sign_in_lookups_total 1.0" in text  # one question for both new traders
     lag = next(line for line in text.splitlines() if line.startswith("tessera_sentinel_lag_seconds "))
     assert 0 <= float(lag.split()[1]) < 60
+
+
+async def test_a_trade_whose_sign_ins_cannot_be_read_is_still_observed_and_they_are_read_later(
+    app: FastAPI, settings: Settings, database_url: str
+) -> None:
+    """Auth's records unreadable (here a column renamed for a moment, a real error from PostgreSQL): the
+    trade still reaches the detectors instead of the dead letters, the failure is counted, and the next
+    trade of the same users brings their sign-ins, so the wash trade is caught then."""
+    subscriber: SentinelSubscriber = app.state.sentinel
+    carol = await trader(app, settings, SHARED_IP)
+    dave = await trader(app, settings, SHARED_IP)
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute("ALTER TABLE auth_sessions RENAME COLUMN user_agent TO user_agent_moved")
+        try:
+            await trade(carol, dave, subscriber)
+        finally:
+            await admin.execute("ALTER TABLE auth_sessions RENAME COLUMN user_agent_moved TO user_agent")
+    finally:
+        await admin.close()
+    assert subscriber.stats.sign_in_lookup_failures == 1
+    assert subscriber.sentinel.stats().trades == 1
+    assert await alerts(database_url) == []
+
+    await trade(dave, carol, subscriber)
+    kinds = sorted(row["kind"] for row in await alerts(database_url))
+    assert "wash_trade" in kinds
+    async with client_for(app) as http:
+        text = (await http.get("/metrics")).text
+    assert "tessera_sentinel_sign_in_lookup_failures_total 1.0" in text
