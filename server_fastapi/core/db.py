@@ -41,6 +41,13 @@ async def _init_connection(connection: Connection) -> None:
         )
 
 
+async def _keep_session(connection: Connection) -> None:
+    """What a pooled connection needs on its way back to the pool beyond asyncpg's own rollback of an open
+    transaction: nothing. Pooled work keeps no session state (settings are `SET LOCAL`, locks are
+    transaction-scoped, LISTEN and session advisory locks live on the engine lease's own connection), so the
+    default `RESET ALL; UNLISTEN *; ...` would be a wasted round trip on every request."""
+
+
 async def create_pool(settings: DatabaseSettings) -> Pool:
     """A pool that connects lazily (min size 0 by default) so the API starts, and reports not-ready,
     while PostgreSQL is still coming up."""
@@ -51,6 +58,7 @@ async def create_pool(settings: DatabaseSettings) -> Pool:
         command_timeout=settings.db_command_timeout,
         max_inactive_connection_lifetime=60.0,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"application_name": "tessera-api", "timezone": "UTC"},
     )
     assert pool is not None
