@@ -14,4 +14,7 @@ module.exports = {
     "^react-dom$": own("react-dom"),
     "^react-dom/(.*)$": `${own("react-dom")}/$1`,
   },
+  // The first render of a suite loads React Native's modules lazily inside the test; on a loaded two-core
+  // machine that alone outran jest's 5 s default (a clean-clone CI run failed that way).
+  testTimeout: 30_000,
 };

@@ -12,8 +12,9 @@ In: one reader task follows the stream and republishes other processes' events o
 the same name, tagged with their origin, when this process has that channel (otherwise nobody here
 listens). Only subscribers that ask for remote events (`include_remote=True`) see them.
 
-One stream rather than one per channel: channels added at runtime need no new reader position, and each
-process's events stay in their publish order across channels.
+One stream rather than one per channel: channels added at runtime need no new reader position. Each
+channel's events keep their publish order; events of different channels are forwarded by separate tasks,
+so across channels the stream's order may differ from the publish order.
 """
 
 from __future__ import annotations
