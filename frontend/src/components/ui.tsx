@@ -114,9 +114,10 @@ export function SelectField({
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({ title, actions, children, className, id }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; id?: string }) {
   return (
     <section
+      id={id}
       className={cx(
         css({ bg: "bg.surface", borderWidth: "1px", borderColor: "border.default", borderRadius: "lg", p: "4", minWidth: 0 }),
         className,
@@ -137,11 +138,32 @@ export function PageTitle({ children }: { children: ReactNode }) {
   return <h1 className={css({ fontSize: "2xl", fontWeight: "bold", mb: "4" })}>{children}</h1>;
 }
 
+/** Inputs under one legend; a message about the group as a whole (say, an incomplete address) shows under it. */
+export function Fieldset({ legend, hint, error, children }: { legend: string; hint?: string; error?: string | undefined; children: ReactNode }) {
+  const id = useId();
+  const messageId = `${id}-message`;
+  return (
+    <fieldset
+      aria-describedby={error || hint ? messageId : undefined}
+      className={css({ display: "flex", flexDirection: "column", gap: "3", borderWidth: "1px", borderColor: error ? "danger" : "border.default", borderRadius: "md", p: "3", minWidth: 0 })}
+    >
+      <legend className={css({ fontSize: "sm", fontWeight: "semibold", px: "1" })}>{legend}</legend>
+      <FieldMessage id={messageId} error={error} hint={hint} />
+      {children}
+    </fieldset>
+  );
+}
+
 /** A failed request, as the API explained it; the request id lets support find the log line. */
 export function ErrorNotice({ error }: { error: unknown }) {
   if (error === null || error === undefined) return null;
   const lines = isProblemError(error) ? error.formErrors : [error instanceof Error ? error.message : "Unexpected error."];
-  const requestId = isProblemError(error) ? error.requestId : undefined;
+  return <ErrorLines lines={lines} requestId={isProblemError(error) ? error.requestId : undefined} />;
+}
+
+/** The lines of a failure no single field holds (a form's summary), or nothing when there are none. */
+export function ErrorLines({ lines, requestId }: { lines: string[]; requestId?: string | undefined }) {
+  if (lines.length === 0) return null;
   return (
     <div role="alert" className={css({ color: "danger", fontSize: "sm", borderWidth: "1px", borderColor: "danger", borderRadius: "md", p: "3" })}>
       {lines.map((line) => (

@@ -112,3 +112,18 @@ export async function enrolTotp(page, origin) {
   await page.getByText("Two-factor authentication is on.").waitFor();
   return secret;
 }
+
+/** `{ invalid, message }` of a form field: its aria-invalid and the text it is described by. */
+export function fieldState(page, label) {
+  return page.getByLabel(label, { exact: true }).evaluate((input) => ({
+    invalid: input.getAttribute("aria-invalid") === "true",
+    message: document.getElementById(input.getAttribute("aria-describedby") ?? "")?.textContent ?? "",
+  }));
+}
+
+/** The detail of a problem's field error at `pointer` (RFC 6901); fails when there is none. */
+export function problemDetailAt(problem, pointer) {
+  const error = problem.errors?.find((candidate) => candidate.pointer === pointer);
+  if (error === undefined) throw new Error(`no error at ${pointer} in ${JSON.stringify(problem)}`);
+  return error.detail;
+}

@@ -16,9 +16,12 @@ import {
 import type { ApiKeyCreateScopesItem } from "../../api/generated/model";
 import { isProblemError } from "../../api/problem";
 import { Button, Card, ErrorNotice, PageTitle, tableClass, TextField } from "../../components/ui";
+import { prefetchKyc } from "./-components/kycForm";
+import { KycSection } from "./-components/KycSection";
 
 export const Route = createFileRoute("/_app/settings")({
-  loader: ({ context: { queryClient } }) => queryClient.ensureQueryData(getAuthListApiKeysSuspenseQueryOptions()),
+  loader: ({ context: { queryClient } }) =>
+    Promise.all([queryClient.ensureQueryData(getAuthListApiKeysSuspenseQueryOptions()), prefetchKyc(queryClient)]),
   component: SettingsPage,
 });
 
@@ -30,6 +33,7 @@ function SettingsPage() {
       <div className={css({ display: "grid", gap: "4", gridTemplateColumns: { base: "1fr", lg: "1fr 1fr" } })}>
         <TwoFactorCard enabled={me.totp_enabled} />
         <ApiKeysCard needsTotp={me.totp_enabled} />
+        <KycSection className={css({ gridColumn: "1 / -1" })} />
       </div>
     </>
   );

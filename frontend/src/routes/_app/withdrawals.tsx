@@ -1,8 +1,9 @@
 import { useQuery, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
 import { createFileRoute, Link } from "@tanstack/react-router";
-import { useEffect, useState, type ChangeEvent, type SyntheticEvent } from "react";
+import { useEffect, useId, useState, type ChangeEvent, type SyntheticEvent } from "react";
 import { css } from "styled-system/css";
 
+import { getComplianceGetKycQueryKey } from "../../api/generated/compliance/compliance";
 import { getLedgerListBalancesQueryKey, getLedgerListBalancesQueryOptions } from "../../api/generated/ledger/ledger";
 import type { Withdrawal, WithdrawalRoute } from "../../api/generated/model";
 import {
@@ -12,9 +13,10 @@ import {
   useWalletsRequestWithdrawal,
 } from "../../api/generated/wallets/wallets";
 import { toaster } from "../../components/toaster";
-import { Button, Card, PageTitle, SelectField, tableClass, TextField } from "../../components/ui";
+import { Button, Card, ErrorLines, Fieldset, PageTitle, SelectField, tableClass, TextField } from "../../components/ui";
 import { chainName } from "../../lib/chains";
 import { formatDecimal } from "../../lib/decimal";
+import { isKycMissing, KYC_SECTION_ID, kycQueryOptions, prefetchKyc } from "./-components/kycForm";
 import { withdrawalBody, withdrawalErrors, type WithdrawalForm } from "./-components/withdrawalForm";
 import { FINAL_WITHDRAWAL_STATUSES, WithdrawalStatusBadge } from "./-components/WithdrawalStatusBadge";
 
@@ -23,6 +25,7 @@ export const Route = createFileRoute("/_app/withdrawals")({
     Promise.all([
       queryClient.ensureQueryData(getWalletsListWithdrawalRoutesSuspenseQueryOptions()),
       queryClient.ensureQueryData(getWalletsListWithdrawalsSuspenseQueryOptions()),
+      prefetchKyc(queryClient),
     ]),
   component: WithdrawalsPage,
 });
@@ -51,9 +54,11 @@ function WithdrawalsPage() {
   useEffect(() => {
     void queryClient.invalidateQueries({ queryKey: getLedgerListBalancesQueryKey() });
   }, [queryClient, settled]);
+  const kyc = useQuery(kycQueryOptions());
   return (
     <>
       <PageTitle>Withdrawals</PageTitle>
+      {isKycMissing(kyc.error) ? <KycNeeded /> : null}
       <div className={css({ display: "grid", gap: "4", gridTemplateColumns: { base: "1fr", lg: "420px minmax(0,1fr)" }, alignItems: "start" })}>
         <Card title="New withdrawal">
           {firstRoute === undefined ? (
@@ -67,6 +72,25 @@ function WithdrawalsPage() {
         </Card>
       </div>
     </>
+  );
+}
+
+/** The API refuses withdrawals until the trader's identity (the travel rule's originator) is on file. */
+function KycNeeded() {
+  const titleId = useId();
+  return (
+    <div role="note" aria-labelledby={titleId} className={css({ mb: "4", p: "3", bg: "bg.surface", borderWidth: "1px", borderColor: "warning", borderLeftWidth: "4px", borderRadius: "md", fontSize: "sm" })}>
+      <p id={titleId} className={css({ fontWeight: "semibold", color: "warning", mb: "1" })}>
+        Your identity (KYC) is needed before you can withdraw
+      </p>
+      <p>
+        The travel rule has every withdrawal name its sender, so Tessera needs your legal name and an address, an identity document or your date and place of birth. Add them once in{" "}
+        <Link to="/settings" hash={KYC_SECTION_ID} className={css({ textDecoration: "underline", fontWeight: "medium" })}>
+          Settings › Identity (KYC)
+        </Link>
+        .
+      </p>
+    </div>
   );
 }
 
@@ -110,7 +134,9 @@ function NewWithdrawal({ routes, firstRoute, totpEnabled }: { routes: Withdrawal
         description: `${formatDecimal(withdrawal.amount)} ${withdrawal.asset} to ${withdrawal.destination}`,
       });
       setForm(emptyForm(route ?? firstRoute));
-    } catch {
+    } catch (error) {
+      // The identity may have gone since the page loaded: the notice follows the API's answer.
+      if (isKycMissing(error)) await queryClient.invalidateQueries({ queryKey: getComplianceGetKycQueryKey() });
       return; // the problem is shown field by field below
     } finally {
       await Promise.all([
@@ -153,9 +179,7 @@ function NewWithdrawal({ routes, firstRoute, totpEnabled }: { routes: Withdrawal
         error={errorFor("destination")}
         hint="The 0x address in its mixed-case (EIP-55) form; the checksum catches typos."
       />
-      <fieldset className={css({ display: "flex", flexDirection: "column", gap: "3", borderWidth: "1px", borderColor: "border.default", borderRadius: "md", p: "3" })}>
-        <legend className={css({ fontSize: "sm", fontWeight: "semibold", px: "1" })}>Beneficiary (travel rule)</legend>
-        <p className={css({ fontSize: "xs", color: "fg.muted" })}>The person who owns the destination address, as the travel rule (IVMS101) records them.</p>
+      <Fieldset legend="Beneficiary (travel rule)" hint="The person who owns the destination address, as the travel rule (IVMS101) records them.">
         <TextField label="Last name" name="beneficiary_last_name" autoComplete="off" value={form.lastName} onChange={update("lastName")} error={errorFor("lastName")} hint="Legal name." />
         <TextField label="First names" name="beneficiary_first_name" autoComplete="off" value={form.firstName} onChange={update("firstName")} error={errorFor("firstName")} />
         <TextField
@@ -168,7 +192,7 @@ function NewWithdrawal({ routes, firstRoute, totpEnabled }: { routes: Withdrawal
           error={errorFor("country")}
           hint="Two-letter code, e.g. GB."
         />
-      </fieldset>
+      </Fieldset>
       {totpEnabled ? (
         <TextField label="Two-factor code" name="totp" inputMode="numeric" autoComplete="one-time-code" value={form.totp} onChange={update("totp")} error={errorFor("totp")} />
       ) : (
@@ -180,13 +204,7 @@ function NewWithdrawal({ routes, firstRoute, totpEnabled }: { routes: Withdrawal
           .
         </p>
       )}
-      {errors.form.length > 0 ? (
-        <div role="alert" className={css({ color: "danger", fontSize: "sm", borderWidth: "1px", borderColor: "danger", borderRadius: "md", p: "3" })}>
-          {errors.form.map((line) => (
-            <p key={line}>{line}</p>
-          ))}
-        </div>
-      ) : null}
+      <ErrorLines lines={errors.form} />
       <Button type="submit" disabled={request.isPending}>
         {request.isPending ? "Requesting…" : "Request withdrawal"}
       </Button>

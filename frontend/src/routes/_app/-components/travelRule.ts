@@ -2,16 +2,9 @@
  * Names from an IVMS101.2023 payload as the review queue shows them: "Lovelace, Augusta Ada". The payload
  * arrives as plain JSON, so every step is checked; a missing part (or an erased record) reads as undefined.
  */
-type Role = "originator" | "beneficiary";
+import { at } from "../../../lib/json";
 
-function at(value: unknown, ...path: (string | number)[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (typeof current !== "object" || current === null) return undefined;
-    current = (current as Record<string | number, unknown>)[key];
-  }
-  return current;
-}
+type Role = "originator" | "beneficiary";
 
 export function travelRuleName(payload: Record<string, unknown> | null, role: Role): string | undefined {
   const person = at(payload, role, `${role}Person`, 0);

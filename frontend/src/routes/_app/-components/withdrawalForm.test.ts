@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { ProblemError, problemFromResponse } from "../../../api/problem";
-import { formFieldErrors, withdrawalBody, withdrawalErrors, type WithdrawalForm } from "./withdrawalForm";
+import { withdrawalBody, withdrawalErrors, type WithdrawalForm } from "./withdrawalForm";
 
 const form: WithdrawalForm = {
   asset: "ETH",
@@ -45,8 +45,10 @@ describe("withdrawal form", () => {
         { location: "body", pointer: "/destination", detail: "not an EIP-55 checksummed address", code: "checksum" },
       ],
     });
-    expect(formFieldErrors(error.fieldErrors)).toEqual({ lastName: "is required", destination: "not an EIP-55 checksummed address" });
-    expect(withdrawalErrors(error).form).toEqual(["The request has 2 invalid fields."]);
+    expect(withdrawalErrors(error)).toEqual({
+      fields: { lastName: "is required", destination: "not an EIP-55 checksummed address" },
+      form: ["The request has 2 invalid fields."],
+    });
   });
 
   it("lists errors no input holds above the form, and puts second-factor problems at the code field", () => {
@@ -60,5 +62,10 @@ describe("withdrawal form", () => {
     });
     const totp = problem(403, { type: "urn:tessera:problem:totp-invalid", detail: "The two-factor code is wrong or was already used." });
     expect(withdrawalErrors(totp)).toEqual({ fields: { totp: "The two-factor code is wrong or was already used." }, form: [] });
+  });
+
+  it("leaves a missing KYC identity to the page's notice", () => {
+    const missing = problem(404, { type: "urn:tessera:problem:kyc-missing", title: "No KYC Profile", detail: "No KYC profile is on file for this account." });
+    expect(withdrawalErrors(missing)).toEqual({ fields: {}, form: [] });
   });
 });

@@ -5,6 +5,8 @@
  */
 import type { WithdrawalRequest } from "../../../api/generated/model";
 import { isProblemError } from "../../../api/problem";
+import { formErrors, type FormErrors } from "../../../lib/formErrors";
+import { isKycMissing } from "./kycForm";
 
 export interface WithdrawalForm {
   asset: string;
@@ -17,8 +19,6 @@ export interface WithdrawalForm {
   country: string;
   totp: string;
 }
-
-export type WithdrawalFormErrors = Partial<Record<keyof WithdrawalForm, string>>;
 
 const PERSON = "beneficiary.naturalPerson";
 const NAME = `${PERSON}.name.nameIdentifier.0`;
@@ -57,28 +57,13 @@ export function withdrawalBody(form: WithdrawalForm): WithdrawalRequest {
   };
 }
 
-/** Field messages for the form from a problem's `fieldErrors` (keyed by dotted JSON path). */
-export function formFieldErrors(fieldErrors: Record<string, string>): WithdrawalFormErrors {
-  const result: WithdrawalFormErrors = {};
-  for (const [key, path] of Object.entries(FIELD_PATHS) as [keyof WithdrawalForm, string][]) {
-    const message = fieldErrors[path];
-    if (message !== undefined) result[key] = message;
-  }
-  return result;
-}
-
 /**
  * A failed request as the form shows it: messages beside the inputs they point at, and the rest (the
  * problem's detail, errors about parts no input holds, such as the originator from the KYC profile) above.
+ * A missing KYC identity is left to the page's notice, which links to where it is entered.
  */
-export function withdrawalErrors(error: unknown): { fields: WithdrawalFormErrors; form: string[] } {
-  if (error === null || error === undefined) return { fields: {}, form: [] };
-  if (!isProblemError(error)) return { fields: {}, form: [error instanceof Error ? error.message : "Unexpected error."] };
-  if (TOTP_PROBLEMS.has(error.slug)) return { fields: { totp: error.problem.detail }, form: [] };
-  const fields = formFieldErrors(error.fieldErrors);
-  const placed = new Set(Object.values(FIELD_PATHS));
-  const unplaced = Object.entries(error.fieldErrors)
-    .filter(([path]) => !placed.has(path))
-    .map(([path, message]) => `${path}: ${message}`);
-  return { fields, form: [...error.formErrors, ...unplaced] };
+export function withdrawalErrors(error: unknown): FormErrors<keyof WithdrawalForm> {
+  if (isProblemError(error) && TOTP_PROBLEMS.has(error.slug)) return { fields: { totp: error.problem.detail }, form: [] };
+  if (isKycMissing(error)) return { fields: {}, form: [] };
+  return formErrors(error, FIELD_PATHS);
 }
