@@ -9,7 +9,19 @@ import { after, before, test } from "node:test";
 
 import { startBackend } from "./lib/backend.mjs";
 import { launchChromium, testClientIp } from "./lib/chromium.mjs";
-import { api, enrolTotp, eventually, faucet, RESULTS, seriousViolations, signIn, signUp, totpCode } from "./lib/trader.mjs";
+import {
+  api,
+  enrolTotp,
+  eventually,
+  faucet,
+  fieldState,
+  problemDetailAt,
+  RESULTS,
+  seriousViolations,
+  signIn,
+  signUp,
+  totpCode,
+} from "./lib/trader.mjs";
 import { serveWebApp } from "./lib/webapp.mjs";
 
 // The compliance officer among the dev backend's demo accounts (server_fastapi/auth/demo.py).
@@ -59,14 +71,6 @@ async function openPage(who, options) {
   return page;
 }
 
-/** `{ invalid, message }` of a form field: its aria-invalid and the text it is described by. */
-function fieldState(page, label) {
-  return page.getByLabel(label, { exact: true }).evaluate((input) => ({
-    invalid: input.getAttribute("aria-invalid") === "true",
-    message: document.getElementById(input.getAttribute("aria-describedby") ?? "")?.textContent ?? "",
-  }));
-}
-
 /** Submits the form and returns the API's answer to it. */
 async function submit(page) {
   const [response] = await Promise.all([
@@ -74,12 +78,6 @@ async function submit(page) {
     page.getByRole("button", { name: "Request withdrawal" }).click(),
   ]);
   return { status: response.status(), body: await response.json() };
-}
-
-function detailAt(problem, pointer) {
-  const error = problem.errors?.find((candidate) => candidate.pointer === pointer);
-  assert.ok(error, `no error at ${pointer} in ${JSON.stringify(problem)}`);
-  return error.detail;
 }
 
 test("the withdrawal form shows the API's field errors beside the fields", async (t) => {
@@ -91,15 +89,15 @@ test("the withdrawal form shows the API's field errors beside the fields", async
 
   const badAddress = await submit(trader);
   assert.equal(badAddress.status, 422);
-  assert.deepEqual(await fieldState(trader, "Destination address"), { invalid: true, message: detailAt(badAddress.body, "/destination") });
+  assert.deepEqual(await fieldState(trader, "Destination address"), { invalid: true, message: problemDetailAt(badAddress.body, "/destination") });
 
   await trader.getByLabel("Destination address", { exact: true }).fill(DESTINATION);
   const noName = await submit(trader);
   assert.equal(noName.status, 422);
   const lastNamePointer = "/beneficiary/naturalPerson/name/nameIdentifier/0/primaryIdentifier";
-  assert.deepEqual(await fieldState(trader, "Last name"), { invalid: true, message: detailAt(noName.body, lastNamePointer) });
+  assert.deepEqual(await fieldState(trader, "Last name"), { invalid: true, message: problemDetailAt(noName.body, lastNamePointer) });
   assert.equal((await fieldState(trader, "Destination address")).invalid, false);
-  t.diagnostic(`destination: ${detailAt(badAddress.body, "/destination")}; last name: ${detailAt(noName.body, lastNamePointer)}`);
+  t.diagnostic(`destination: ${problemDetailAt(badAddress.body, "/destination")}; last name: ${problemDetailAt(noName.body, lastNamePointer)}`);
   await trader.screenshot({ path: join(RESULTS, "withdrawal-errors.png"), fullPage: true });
   assert.deepEqual(await seriousViolations(trader, t), []);
 
