@@ -4,8 +4,9 @@ Traces are sampled at the tail, inside the process: spans of a trace wait until 
 whole trace is exported if any span failed, or else with probability `success_sample_ratio` (decided on the
 trace id, so every replica that sees a trace decides alike). Exporting is over OTLP/HTTP when
 `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without it traces still exist, so logs and `traceparent` carry ids.
-Query spans (asyncpg) are recorded only when spans are exported: nothing else reads them, and recording one
-per query was a large share of the order endpoint's profile.
+Without an exporter nothing reads spans, so only requests whose caller sends a sampled `traceparent` record
+them (the rest still carry trace ids), and query spans (asyncpg) are not made at all: recording a span per
+request and per query was a large share of the order endpoint's profile.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetr
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import StatusCode
 
 from server_fastapi.core.settings import TelemetrySettings
@@ -96,7 +98,6 @@ def setup_telemetry(settings: TelemetrySettings, *, span_exporter: SpanExporter 
         if _installed is not None:
             return _installed
         resource = Resource.create({"service.name": settings.service_name})
-        tracer_provider = TracerProvider(resource=resource)
         readers: list[MetricReader] = []
         exporter = span_exporter
         if exporter is None and settings.otlp_endpoint:
@@ -106,6 +107,10 @@ def setup_telemetry(settings: TelemetrySettings, *, span_exporter: SpanExporter 
             exporter = OTLPSpanExporter()
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
             logger.info("exporting telemetry over OTLP", extra={"endpoint": settings.otlp_endpoint})
+        # Tail sampling needs every span recorded. With nowhere to send them, a request records spans only
+        # when its caller asks (a sampled `traceparent`); the others still get ids, for logs and propagation.
+        sampler = ALWAYS_ON if exporter is not None else ParentBased(root=ALWAYS_OFF)
+        tracer_provider = TracerProvider(resource=resource, sampler=sampler)
         if exporter is not None:
             tracer_provider.add_span_processor(
                 ErrorKeepingTailSampler(BatchSpanProcessor(exporter), settings.success_sample_ratio)

@@ -105,13 +105,17 @@ asyncio.run(main())
 telemetry.tracer_provider.force_flush()
 spans = exporter.get_finished_spans() if exporter else []
 queries = sum("41 + 1" in str(span.attributes) for span in spans)
-print(AsyncPGInstrumentor().is_instrumented_by_opentelemetry, queries)
+root = telemetry.tracer_provider.get_tracer("test").start_span("request")
+instrumented = AsyncPGInstrumentor().is_instrumented_by_opentelemetry
+print(root.get_span_context().is_valid, root.is_recording(), instrumented, queries)
 """
 
 
-def test_query_spans_are_recorded_only_when_spans_are_exported(database_url: str) -> None:
-    """Without an exporter nothing reads per-query spans, which were a large share of the order endpoint's
-    profile; with one, each query is a span. The providers are process-wide, hence a process per case."""
+def test_spans_are_recorded_only_when_spans_are_exported(database_url: str) -> None:
+    """Without an exporter nothing reads spans: a request's span is not recorded (it still has a trace id for
+    logs and propagation; a caller's sampled `traceparent` is honoured, see test_problems) and queries make
+    none. With one, every span is recorded for the tail sampler, each query included. The providers are
+    process-wide, hence a process per case."""
     outcomes = {}
     for mode in ("exporting", "not-exporting"):
         run = subprocess.run(
@@ -122,5 +126,9 @@ def test_query_spans_are_recorded_only_when_spans_are_exported(database_url: str
             env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "OTEL_TRACES_SUCCESS_SAMPLE_RATIO": "1"},
             check=True,
         )
-        outcomes[mode] = run.stdout.split()[-2:]
-    assert outcomes == {"exporting": ["True", "1"], "not-exporting": ["False", "0"]}
+        outcomes[mode] = run.stdout.split()[-4:]
+    # (root span has a trace id, it is recorded, asyncpg instrumented, query spans)
+    assert outcomes == {
+        "exporting": ["True", "True", "True", "1"],
+        "not-exporting": ["True", "False", "False", "0"],
+    }
