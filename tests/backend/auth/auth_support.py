@@ -55,15 +55,3 @@ async def login(client: httpx.AsyncClient, account: Account, **extra: Any) -> di
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith("urn:tessera:problem:")
-    assert "Traceback" not in response.text
-    if slug is not None:
-        assert body["type"] == f"urn:tessera:problem:{slug}", body
-    return body

@@ -8,8 +8,9 @@ import asyncpg
 import httpx
 import pyotp
 import pytest
-from auth_support import assert_problem, bearer, client_from, login, make_account
+from auth_support import bearer, client_from, login, make_account
 from fastapi import APIRouter, Depends, FastAPI
+from tests_support import assert_problem
 
 from server_fastapi.core.principal import Principal
 from server_fastapi.core.security import require_scope

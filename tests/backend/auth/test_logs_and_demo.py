@@ -13,8 +13,8 @@ import asyncpg
 import httpx
 import pyotp
 import pytest
-from auth_support import PASSWORD, assert_problem, bearer
-from tests_support import ROOT, make_settings
+from auth_support import PASSWORD, bearer
+from tests_support import ROOT, assert_problem, make_settings
 
 from server_fastapi.auth.demo import DEMO_ACCOUNTS, ensure_demo_accounts, render
 from server_fastapi.core.db import connect

@@ -16,11 +16,11 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from auth_support import assert_problem, client_from, make_account
+from auth_support import client_from, make_account
 from fastapi import Depends, FastAPI
 from ratelimit_peer import PEER_LIMIT
 from redis.asyncio import Redis
-from tests_support import free_port
+from tests_support import assert_problem, free_port
 
 from server_fastapi.auth.router import LOGIN_BURST, LOGIN_PERIOD_SECONDS, LOGIN_RATE
 from server_fastapi.core.gcra import Limit, gcra

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_support import assert_problem, bearer, login, make_account
+from auth_support import bearer, login, make_account
 from fastapi import FastAPI
+from tests_support import assert_problem
 
 from server_fastapi.core.principal import Role
 from server_fastapi.core.security import PUBLIC_ROUTES, declared_access, is_public_route

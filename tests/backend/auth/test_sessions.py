@@ -13,8 +13,9 @@ import asyncpg
 import httpx
 import jwt
 import pytest
-from auth_support import PASSWORD, Account, assert_problem, bearer, login, make_account
+from auth_support import PASSWORD, Account, bearer, login, make_account
 from fastapi import FastAPI
+from tests_support import assert_problem
 
 from server_fastapi.auth import repository as auth_repository
 from server_fastapi.auth.tokens import ALGORITHM, issue_access_token, load_keyring

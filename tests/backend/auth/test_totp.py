@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import httpx
 import pyotp
-from auth_support import Account, assert_problem, bearer, login, make_account
+from auth_support import Account, bearer, login, make_account
+from tests_support import assert_problem
 
 from server_fastapi.core.settings import Settings
 

@@ -83,16 +83,6 @@ class Trader:
         return order_id
 
 
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    if slug is not None:
-        assert body["type"] == f"urn:tessera:problem:{slug}", body
-    return body
-
-
 def natural_person(
     *,
     surname: str = "Lovelace",

@@ -11,9 +11,9 @@ from uuid import UUID
 
 import asyncpg
 import pytest
-from compliance_support import FAST_ARGON2, assert_problem, client_for, make_account, sign_in
+from compliance_support import FAST_ARGON2, client_for, make_account, sign_in
 from fastapi import FastAPI
-from tests_support import make_settings
+from tests_support import assert_problem, make_settings
 
 from server_fastapi.compliance.events import AlertRaised, alerts_channel, observations_channel
 from server_fastapi.compliance.sentinel import AlertKind, ObservedTrade, Sentinel

@@ -4,10 +4,10 @@ details with JSON Pointers, for any signed-in account."""
 from __future__ import annotations
 
 import pytest
-from compliance_support import FAST_ARGON2, assert_problem, client_for, make_account, sign_in
+from compliance_support import FAST_ARGON2, client_for, make_account, sign_in
 from fastapi import FastAPI
 from ivms101_cases import BEN, NAME, NP, OVASP, payload_2020, payload_2023, set_at
-from tests_support import make_settings
+from tests_support import assert_problem, make_settings
 
 from server_fastapi.compliance.ivms101 import validate_ivms101
 from server_fastapi.core.settings import Settings

@@ -14,9 +14,9 @@ from typing import Any
 
 import asyncpg
 import pytest
-from compliance_support import FAST_ARGON2, assert_problem, client_for, make_account, sign_in
+from compliance_support import FAST_ARGON2, client_for, make_account, sign_in
 from fastapi import FastAPI
-from tests_support import make_settings
+from tests_support import assert_problem, make_settings
 
 from server_fastapi.__main__ import main as cli
 from server_fastapi.compliance.audit_chain import AuditRow, canonical, entry_hash

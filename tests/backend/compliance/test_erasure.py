@@ -15,14 +15,13 @@ import pytest
 from compliance_support import (
     FAST_ARGON2,
     PASSWORD,
-    assert_problem,
     client_for,
     make_account,
     natural_person,
     sign_in,
 )
 from fastapi import FastAPI
-from tests_support import make_settings
+from tests_support import assert_problem, make_settings
 
 from server_fastapi.compliance.service import PersonalDataErased, get_originator
 from server_fastapi.core.db import connect

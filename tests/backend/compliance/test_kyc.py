@@ -12,10 +12,10 @@ from typing import Any
 
 import asyncpg
 import pytest
-from compliance_support import FAST_ARGON2, assert_problem, client_for, make_account, natural_person, sign_in
+from compliance_support import FAST_ARGON2, client_for, make_account, natural_person, sign_in
 from fastapi import FastAPI
 from pydantic import ValidationError
-from tests_support import make_settings
+from tests_support import assert_problem, make_settings
 
 from server_fastapi.compliance import crypto
 from server_fastapi.compliance.router import MAX_KYC_BYTES

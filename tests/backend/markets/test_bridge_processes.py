@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -15,18 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
-from tests_support import ROOT, free_port
+from tests_support import ROOT, ApiServer
 from websockets.asyncio.client import ClientConnection, connect
 
 PEER = Path(__file__).with_name("bridge_peer.py")
 
 
 @pytest.fixture
-def api_url(database_url: str, redis_url: str) -> Iterator[str]:
-    """The app under Granian, one worker, in its own process group."""
-    port = free_port()
+def api(database_url: str, redis_url: str) -> Iterator[ApiServer]:
+    """The app under Granian, started at once; each test waits for it to be ready."""
     env = {
         **os.environ,
         "TESSERA_ENV": "test",
@@ -34,37 +31,12 @@ def api_url(database_url: str, redis_url: str) -> Iterator[str]:
         "REDIS_URL": redis_url,
         "MARKET_SIMULATOR": "off",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "asgi",
-            "--factory",
-            "--workers",
-            "1",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-log",
-            "server_fastapi.app:create_app",
-        ],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-    )
+    server = ApiServer(env)
+    server.spawn()
     try:
-        yield f"127.0.0.1:{port}"
+        yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+        server.stop()
 
 
 class Peer:
@@ -107,16 +79,6 @@ async def peer(database_url: str, redis_url: str) -> AsyncIterator[Peer]:
             process.wait(10)
 
 
-async def wait_ready(api_url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get(f"http://{api_url}/readyz", timeout=2)).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise AssertionError("the API did not become ready")
-
-
 async def frame(ws: ClientConnection, **match: Any) -> dict[str, Any]:
     """The next frame whose fields include `match` (skipping heartbeats and the like)."""
     while True:
@@ -142,10 +104,10 @@ async def subscribe(ws: ClientConnection, channel: str) -> None:
 
 
 async def test_trades_and_book_deltas_from_another_process_reach_this_ones_websocket_clients(
-    api_url: str, peer: Peer
+    api: ApiServer, peer: Peer
 ) -> None:
-    await wait_ready(api_url)
-    async with connect(f"ws://{api_url}/ws") as ws:
+    await api.wait_until_ok("/readyz")
+    async with connect(f"ws://127.0.0.1:{api.port}/ws") as ws:
         await subscribe(ws, "trades:BTC-USDT")
         await subscribe(ws, "book:BTC-USDT")
         await frame(ws, channel="book:BTC-USDT", type="snapshot")
@@ -164,10 +126,10 @@ async def test_trades_and_book_deltas_from_another_process_reach_this_ones_webso
 
 
 async def test_an_instrument_listed_in_another_process_streams_here_without_a_restart(
-    api_url: str, peer: Peer, database_url: str
+    api: ApiServer, peer: Peer, database_url: str
 ) -> None:
-    await wait_ready(api_url)
-    async with connect(f"ws://{api_url}/ws") as ws:
+    await api.wait_until_ok("/readyz")
+    async with connect(f"ws://127.0.0.1:{api.port}/ws") as ws:
         await subscribe(ws, "trades:BTC-USDT")  # markets finished booting without the new instrument
         await ws.send(json.dumps({"op": "subscribe", "channels": ["trades:SOL-BTC"]}))
         assert (await frame(ws, op="error"))["status"] == 404

@@ -4,14 +4,13 @@ book on every market's grid, prints trades, and on SIGTERM cancels its orders an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests_support import ROOT, free_port
+from tests_support import ROOT, ApiServer
 
 from server_fastapi.trading.market_maker import (
     Account,
@@ -36,9 +35,8 @@ RUN_SECONDS = 30.0
 
 
 @pytest.fixture
-def api_url(database_url: str, redis_url: str) -> Iterator[str]:
-    """The real app under Granian, one worker, on a free port, in test mode (the faucet exists)."""
-    port = free_port()
+async def api_url(database_url: str, redis_url: str) -> AsyncIterator[str]:
+    """The real app under Granian, in test mode (the faucet exists), once it is ready."""
     env = {
         **os.environ,
         "TESSERA_ENV": "test",
@@ -50,47 +48,12 @@ def api_url(database_url: str, redis_url: str) -> Iterator[str]:
         "ARGON2_MEMORY_KIB": "19456",
         "ARGON2_PARALLELISM": "1",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "asgi",
-            "--factory",
-            "--workers",
-            "1",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-log",
-            "server_fastapi.app:create_app",
-        ],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = ApiServer(env)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise AssertionError("the API did not become ready")
-        yield url
+        await server.start(ready_path="/readyz")
+        yield server.url
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        server.stop(timeout=20)
 
 
 @pytest.fixture

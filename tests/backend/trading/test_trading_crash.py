@@ -4,12 +4,9 @@ the invariants hold, and the book the engine rebuilds equals the open orders in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
-from tests_support import ROOT, free_port, make_settings
+from tests_support import ROOT, ApiServer, make_settings
 from trading_support import (
     as_user,
     book_matches_database,
@@ -36,67 +33,19 @@ HERE = Path(__file__).resolve().parent
 SYMBOLS = ("BTC-USDT", "ETH-USDT")
 
 
-class Server:
-    """The API under Granian (one worker) in its own process group, so SIGKILL takes all of it."""
-
-    def __init__(self, database_url: str, redis_url: str) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "TESSERA_ENV": "test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "tests"), str(ROOT)]),
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the server runs on)
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--factory",
-                "--workers",
-                "1",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-log",
-                "header_auth_app:create_app",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-        )
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise AssertionError("the API did not start")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(timeout=30)
-        self.process = None
-
-
 @pytest.fixture
-def server(database_url: str, redis_url: str) -> Iterator[Server]:
-    running = Server(database_url, redis_url)
+def server(database_url: str, redis_url: str) -> Iterator[ApiServer]:
+    """The API under Granian in its own process group, so SIGKILL takes all of it."""
+    env = {
+        **os.environ,
+        "TESSERA_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "tests"), str(ROOT)]),
+    }
+    running = ApiServer(env, factory="header_auth_app:create_app")
     yield running
-    running.kill()
+    running.stop(signal.SIGKILL)
 
 
 async def trade_until_stopped(url: str, user: UUID, rng: random.Random, sent: list[Any]) -> None:
@@ -118,7 +67,7 @@ async def trade_until_stopped(url: str, user: UUID, rng: random.Random, sent: li
                 return
 
 
-async def load(server: Server, users: list[UUID], responses: int, *, kill: bool) -> None:
+async def load(server: ApiServer, users: list[UUID], responses: int, *, kill: bool) -> None:
     """Trade from every account until `responses` answers came back, then SIGKILL the server (or stop)."""
     sent: list[Any] = []
     tasks = [
@@ -130,7 +79,7 @@ async def load(server: Server, users: list[UUID], responses: int, *, kill: bool)
             break
         await asyncio.sleep(0.05)
     if kill:
-        server.kill()
+        server.stop(signal.SIGKILL)
     else:
         for task in tasks:
             task.cancel()
@@ -140,7 +89,7 @@ async def load(server: Server, users: list[UUID], responses: int, *, kill: bool)
 
 
 @pytest.mark.slow
-async def test_sigkill_mid_load_loses_nothing(server: Server, database_url: str, redis_url: str) -> None:
+async def test_sigkill_mid_load_loses_nothing(server: ApiServer, database_url: str, redis_url: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
         users = [await make_user(conn) for _ in range(8)]
@@ -162,7 +111,7 @@ async def test_sigkill_mid_load_loses_nothing(server: Server, database_url: str,
         await check_invariants(conn)
         await load(server, users, 100, kill=False)
         await wait_idle(conn)
-        server.kill(signal.SIGTERM)
+        server.stop()
         await check_invariants(conn)
         assert await conn.fetchval("SELECT count(*) FROM trades") > 0
 

@@ -4,12 +4,8 @@ processor against the real signer: every signed transaction has its own nonce, a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -21,7 +17,7 @@ from eth_account import Account
 from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
 from signer_support import ETH_TESTER_CHAIN_ID, HOT_ADDRESS, SignerProcess
-from tests_support import ROOT, free_port
+from tests_support import ROOT, ApiServer
 from withdrawal_support import beneficiary, make_account, withdrawal_settings
 
 from server_fastapi.wallets.evm import to_checksum_address
@@ -32,57 +28,10 @@ TRADERS = 6
 PER_TRADER = 4
 
 
-class ApiProcess:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the server runs on)
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--factory",
-                "--workers",
-                "1",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-log",
-                "header_auth_app:create_app",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-        )
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise AssertionError("the API did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-
-
 @pytest.fixture
 async def servers(
     database_url: str, redis_url: str, signer_process: SignerProcess
-) -> AsyncIterator[list[ApiProcess]]:
+) -> AsyncIterator[list[ApiServer]]:
     home = signer_process.home
     env = {
         **os.environ,
@@ -99,7 +48,7 @@ async def servers(
         "PYTHONPATH": os.pathsep.join([str(TRADING_TESTS), str(ROOT / "tests"), str(ROOT)]),
     }
     env.pop("EVM_RPC_URL", None)  # no node: withdrawals stop at signed, which is what nonces are about
-    running = [ApiProcess(env), ApiProcess(env)]
+    running = [ApiServer(env, factory="header_auth_app:create_app") for _ in range(2)]
     try:
         await asyncio.gather(*(server.start() for server in running))
         yield running
@@ -109,7 +58,7 @@ async def servers(
 
 
 async def test_two_api_processes_sign_with_distinct_gap_free_nonces(
-    servers: list[ApiProcess],
+    servers: list[ApiServer],
     database_url: str,
     redis_url: str,
     signer_process: SignerProcess,
@@ -137,7 +86,7 @@ async def test_two_api_processes_sign_with_distinct_gap_free_nonces(
         "beneficiary": beneficiary(),
     }
 
-    async def withdraw(server: ApiProcess, trader_index: int) -> int:
+    async def withdraw(server: ApiServer, trader_index: int) -> int:
         headers = {"x-test-user": str(traders[trader_index].id)}
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             response = await client.post(

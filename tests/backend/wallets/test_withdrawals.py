@@ -17,11 +17,11 @@ from eth_tester import EthereumTester, PyEVMBackend
 from fastapi import FastAPI
 from hexbytes import HexBytes
 from signer_support import DENIED_ADDRESS, ETH_TESTER_CHAIN_ID, HOT_ADDRESS, ONE_ETHER, SignerProcess
+from tests_support import assert_problem
 from withdrawal_support import (
     FEE,
     EthTesterRpc,
     Trader,
-    assert_problem,
     beneficiary,
     client_for,
     make_account,

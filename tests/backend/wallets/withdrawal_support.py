@@ -161,16 +161,6 @@ async def sign_in(client: httpx.AsyncClient, trader: Trader) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    if slug is not None:
-        assert body["type"] == f"urn:tessera:problem:{slug}", body
-    return body
-
-
 class EthTesterRpc:
     """An EVM JSON-RPC endpoint on 127.0.0.1 backed by `tester`; one request at a time (eth-tester is not
     thread-safe). Every call is kept in `calls` (method names)."""
