@@ -23,6 +23,7 @@ import asyncpg
 from server_fastapi.compliance import service as compliance
 from server_fastapi.core.audit import record_audit
 from server_fastapi.core.db import Connection, UnitOfWork, acquire
+from server_fastapi.core.pagination import before_id, invalid_cursor
 from server_fastapi.core.principal import Principal
 from server_fastapi.core.problems import Conflict, FieldError, InvalidInput, NotFound, TesseraError
 from server_fastapi.core.settings import Settings
@@ -362,24 +363,6 @@ async def get_order(conn: Connection, principal: Principal, order_id: int) -> Or
     return order_view(row)
 
 
-def _cursor_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit():
-        raise InvalidInput(
-            "Invalid cursor.",
-            errors=[
-                FieldError(
-                    location="query",
-                    pointer="/cursor",
-                    detail="not a cursor from this list",
-                    code="invalid_cursor",
-                )
-            ],
-        )
-    return int(cursor)
-
-
 async def list_orders(
     conn: Connection,
     principal: Principal,
@@ -390,7 +373,7 @@ async def list_orders(
     limit: int,
 ) -> OrderPage:
     rows = await repository.list_orders(
-        conn, principal.user_id, symbol=symbol, statuses=status, before_id=_cursor_id(cursor), limit=limit + 1
+        conn, principal.user_id, symbol=symbol, statuses=status, before_id=before_id(cursor), limit=limit + 1
     )
     items = [order_view(row) for row in rows[:limit]]
     return OrderPage(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
@@ -403,17 +386,7 @@ async def list_fills(
     if cursor is not None:
         market, _, trade_id = cursor.rpartition(":")
         if not market or not trade_id.isdigit():
-            raise InvalidInput(
-                "Invalid cursor.",
-                errors=[
-                    FieldError(
-                        location="query",
-                        pointer="/cursor",
-                        detail="not a cursor from this list",
-                        code="invalid_cursor",
-                    )
-                ],
-            )
+            raise invalid_cursor()
         before = (market, int(trade_id))
     rows = await repository.list_fills(conn, principal.user_id, symbol=symbol, before=before, limit=limit + 1)
     items = [fill_view(row, is_maker=row["is_maker"]) for row in rows[:limit]]

@@ -16,6 +16,7 @@ from server_fastapi.auth import service as auth_service
 from server_fastapi.compliance import service as compliance
 from server_fastapi.core.audit import record_audit
 from server_fastapi.core.db import Connection
+from server_fastapi.core.pagination import before_id
 from server_fastapi.core.principal import Principal
 from server_fastapi.core.problems import Conflict, FieldError, InvalidInput, NotFound
 from server_fastapi.core.settings import Settings
@@ -210,24 +211,6 @@ def _view(record: repo.Record) -> Withdrawal:
     return Withdrawal.model_validate(dict(record))
 
 
-def _before_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit():
-        raise InvalidInput(
-            "Invalid cursor.",
-            errors=[
-                FieldError(
-                    location="query",
-                    pointer="/cursor",
-                    detail="not a cursor from this list",
-                    code="invalid_cursor",
-                )
-            ],
-        )
-    return int(cursor)
-
-
 async def get_withdrawal(conn: Connection, principal: Principal, withdrawal_id: int) -> Withdrawal:
     record = await repo.withdrawal(conn, withdrawal_id, user_id=principal.user_id)
     if record is None:
@@ -239,7 +222,7 @@ async def list_withdrawals(
     conn: Connection, principal: Principal, *, cursor: str | None, limit: int
 ) -> WithdrawalPage:
     records = await repo.withdrawals(
-        conn, user_id=principal.user_id, status=None, before_id=_before_id(cursor), limit=limit + 1
+        conn, user_id=principal.user_id, status=None, before_id=before_id(cursor), limit=limit + 1
     )
     items = [_view(record) for record in records[:limit]]
     return WithdrawalPage(items=items, next_cursor=str(items[-1].id) if len(records) > limit else None)
@@ -259,7 +242,7 @@ async def list_for_review(
     conn: Connection, settings: Settings, *, status: str | None, cursor: str | None, limit: int
 ) -> WithdrawalReviewPage:
     records = await repo.withdrawals(
-        conn, user_id=None, status=status, before_id=_before_id(cursor), limit=limit + 1
+        conn, user_id=None, status=status, before_id=before_id(cursor), limit=limit + 1
     )
     items = [await _for_review(conn, settings, record) for record in records[:limit]]
     return WithdrawalReviewPage(items=items, next_cursor=str(items[-1].id) if len(records) > limit else None)

@@ -261,6 +261,19 @@ async def test_bad_orders_are_problems_that_change_no_balance(
     assert await conn.fetchval("SELECT count(*) FROM orders") == 0
 
 
+@pytest.mark.parametrize("path", ["/api/v1/orders", "/api/v1/fills", "/api/v1/withdrawals"])
+@pytest.mark.parametrize("cursor", ["garbage", "12abc", "BTC-USDT:"])
+async def test_a_cursor_no_list_gave_out_is_a_problem_at_its_parameter(
+    client: httpx.AsyncClient, conn: asyncpg.Connection[Any], path: str, cursor: str
+) -> None:
+    response = await client.get(path, params={"cursor": cursor}, headers=as_user(await make_user(conn)))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [(e["location"], e["pointer"], e["code"]) for e in response.json()["errors"]] == [
+        ("query", "/cursor", "invalid_cursor")
+    ]
+
+
 async def test_kill_switch_halts_a_market_and_is_audited(
     client: httpx.AsyncClient, conn: asyncpg.Connection[Any]
 ) -> None:
