@@ -11,10 +11,8 @@ app, whose own requests are same-site.
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, cast
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
@@ -34,7 +32,7 @@ from server_fastapi.auth.schemas import (
     TotpEnrollment,
     User,
 )
-from server_fastapi.core.db import Connection, Db
+from server_fastapi.core.db import Db, transaction
 from server_fastapi.core.problems import (
     Conflict,
     Forbidden,
@@ -57,7 +55,7 @@ from server_fastapi.core.security import (
     client_ip,
 )
 from server_fastapi.core.settings import Settings
-from server_fastapi.core.state import AppState, State
+from server_fastapi.core.state import State
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -71,13 +69,6 @@ REFRESH_LIMIT = rate_limit("refresh", per="ip", rate=60, period_seconds=60, burs
 
 REFRESH_COOKIE_PATH = "/api/v1/auth"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-@asynccontextmanager
-async def _transaction(state: AppState) -> AsyncIterator[Connection]:
-    """A unit of work the handler commits before answering, also when the answer is a refusal."""
-    async with state.pool.acquire() as connection, connection.transaction():
-        yield cast(Connection, connection)
 
 
 def _set_session_cookies(response: Response, issued: service.IssuedSession, settings: Settings) -> None:
@@ -138,7 +129,8 @@ async def register(body: RegisterRequest, request: Request, db: Db, state: State
     responses=error_responses(service.InvalidCredentials, TooManyRequests, ServiceUnavailable),
 )
 async def login(body: LoginRequest, request: Request, response: Response, state: State) -> TokenPair:
-    async with _transaction(state) as conn:
+    # Committed before answering, also when the answer is a refusal (failed attempts are counted).
+    async with transaction(state.pool) as conn:
         outcome = await service.login(
             conn,
             state,
@@ -175,7 +167,7 @@ async def refresh(
             raise CsrfRejected(
                 f"Cookie refresh needs the {CSRF_HEADER} header equal to the {CSRF_COOKIE} cookie."
             )
-    async with _transaction(state) as conn:
+    async with transaction(state.pool) as conn:
         outcome = await service.refresh(
             conn, state.settings, refresh_token=token, ip=client_ip(request, state.settings)
         )

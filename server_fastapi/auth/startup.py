@@ -4,11 +4,10 @@ only, the demo accounts."""
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from server_fastapi.auth.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from server_fastapi.auth.tokens import load_keyring
-from server_fastapi.core.db import Connection
+from server_fastapi.core.db import acquire
 from server_fastapi.core.settings import Environment
 from server_fastapi.core.state import AppState
 
@@ -24,8 +23,8 @@ async def start_auth(state: AppState) -> None:
     if not settings.is_dev:
         return
     try:
-        async with state.pool.acquire() as connection:
-            created = await ensure_demo_accounts(cast(Connection, connection), settings)
+        async with acquire(state.pool) as connection:
+            created = await ensure_demo_accounts(connection, settings)
     except Exception as error:  # dev convenience only: a missing database must not stop the API starting
         logger.warning("demo accounts not created", extra={"error_type": type(error).__name__})
         return

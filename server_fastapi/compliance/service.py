@@ -58,7 +58,7 @@ from server_fastapi.compliance.sentinel import (
 )
 from server_fastapi.core.audit import record_audit
 from server_fastapi.core.bus import Delivery, EventBus, Gap, Overflow, Subscription
-from server_fastapi.core.db import Connection, Pool
+from server_fastapi.core.db import Connection, Pool, acquire, transaction
 from server_fastapi.core.principal import Principal
 from server_fastapi.core.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from server_fastapi.core.settings import Settings
@@ -592,8 +592,7 @@ class SentinelSubscriber:
             return []
         horizon = now - self.sentinel.settings.wash_trade.sign_in_window
         found: list[ObservedSignIn] = []
-        async with self.pool.acquire() as conn:
-            connection = cast(Connection, conn)
+        async with acquire(self.pool) as connection:
             for user in stale:
                 if user not in self._parties:
                     self._parties[user] = _Party(await self._is_market_maker(connection, user), horizon)
@@ -671,8 +670,8 @@ class SentinelSubscriber:
         stored: list[int] = []
         for alert in raised:
             accounts = [self._users[a] for a in alert.account_ids if a in self._users]
-            async with self.pool.acquire() as conn, conn.transaction():
-                alert_id = await store_alert(cast(Connection, conn), alert, accounts)
+            async with transaction(self.pool) as conn:
+                alert_id = await store_alert(conn, alert, accounts)
             if alert_id is None:
                 continue
             stored.append(alert_id)

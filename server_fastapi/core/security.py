@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from ipaddress import ip_address
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request, Security
@@ -32,7 +32,7 @@ from starlette.websockets import WebSocket
 
 from server_fastapi.auth import service as auth_service
 from server_fastapi.auth.tokens import verify_csrf_token
-from server_fastapi.core.db import Connection, Db
+from server_fastapi.core.db import Db, acquire
 from server_fastapi.core.principal import (
     API_KEY_SCOPES,
     SESSION_SCOPES,
@@ -331,12 +331,10 @@ def declared_access(app: FastAPI) -> list[tuple[str, str, RouteAccess]]:
 
 async def authenticate_websocket_token(state: AppState, token: str, *, ip: str | None = None) -> Principal:
     """The principal behind a WebSocket `{"op": "auth", "token": ...}`: an access token or an API key."""
-    async with state.pool.acquire() as conn:
+    async with acquire(state.pool) as conn:
         if token.startswith(auth_service.API_KEY_PREFIX):
-            return await auth_service.authenticate_api_key(cast(Connection, conn), token, ip=ip)
-        return await auth_service.authenticate_access_token(
-            cast(Connection, conn), state.settings, token, method="bearer"
-        )
+            return await auth_service.authenticate_api_key(conn, token, ip=ip)
+        return await auth_service.authenticate_access_token(conn, state.settings, token, method="bearer")
 
 
 async def authenticate_websocket_cookie(state: AppState, websocket: WebSocket) -> Principal:
@@ -350,9 +348,9 @@ async def authenticate_websocket_cookie(state: AppState, websocket: WebSocket) -
     origin = websocket.headers.get("origin")
     if origin is not None and not _same_or_allowed_origin(origin, websocket, state):
         raise CsrfRejected("Cookie sign-in over WebSocket is only accepted from this site's own pages.")
-    async with state.pool.acquire() as conn:
+    async with acquire(state.pool) as conn:
         return await auth_service.authenticate_access_token(
-            cast(Connection, conn), state.settings, token, method="session_cookie"
+            conn, state.settings, token, method="session_cookie"
         )
 
 

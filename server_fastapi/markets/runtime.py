@@ -21,6 +21,7 @@ from typing import Annotated, Final
 from fastapi import Depends, Request
 
 from server_fastapi.core.bus import Bus, Delivery, Envelope, Overflow
+from server_fastapi.core.db import Connection, acquire
 from server_fastapi.core.settings import Environment
 from server_fastapi.core.state import AppState
 from server_fastapi.markets import repository, service
@@ -97,15 +98,15 @@ class MarketsRuntime:
 
     async def _load(self) -> None:
         now = datetime.now(UTC)
-        async with self.state.pool.acquire() as conn:
-            instruments = await service.list_instruments(conn)  # type: ignore[arg-type]
+        async with acquire(self.state.pool) as conn:
+            instruments = await service.list_instruments(conn)
             for instrument in instruments:
                 await self._follow(instrument, conn, now)
 
-    async def _follow(self, instrument: Instrument, conn: object, now: datetime) -> None:
+    async def _follow(self, instrument: Instrument, conn: Connection, now: datetime) -> None:
         self.instruments[instrument.symbol] = instrument
         self.writer.follow([self.channel(instrument.symbol)])
-        await self.live.add(conn, instrument.symbol, now)  # type: ignore[arg-type]
+        await self.live.add(conn, instrument.symbol, now)
 
     async def instrument_changed(self, instrument: Instrument) -> None:
         """After an admin change committed: refresh the cache here and tell the other processes; a new
@@ -118,15 +119,15 @@ class MarketsRuntime:
         if instrument.symbol in self.instruments:
             self.instruments[instrument.symbol] = instrument
             return
-        async with self.state.pool.acquire() as conn:
+        async with acquire(self.state.pool) as conn:
             await self._follow(instrument, conn, datetime.now(UTC))
 
     async def _simulate(self) -> None:
         settings = self.state.settings
         specs = []
-        async with self.state.pool.acquire() as conn:
+        async with acquire(self.state.pool) as conn:
             for symbol, instrument in sorted(self.instruments.items()):
-                last = await repository.recent_trades(conn, symbol, 1)  # type: ignore[arg-type]
+                last = await repository.recent_trades(conn, symbol, 1)
                 price = last[0]["price"] if last else SIMULATOR_START_PRICES.get(symbol, Decimal(100))
                 specs.append(
                     FeedInstrument(

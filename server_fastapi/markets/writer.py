@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from server_fastapi.core.bus import Bus, Envelope, Gap, Overflow, Subscription
-from server_fastapi.core.db import Pool
+from server_fastapi.core.db import Pool, transaction
 from server_fastapi.markets import repository
 from server_fastapi.markets.events import TradeTick
 from server_fastapi.markets.repository import TickRecord
@@ -44,8 +44,8 @@ class WriterStats:
 
 def pool_writer(pool: Pool) -> WriteBatch:
     async def write(records: Sequence[TickRecord]) -> int:
-        async with pool.acquire() as connection, connection.transaction():
-            return await repository.copy_ticks(connection, records)  # type: ignore[arg-type]
+        async with transaction(pool) as connection:
+            return await repository.copy_ticks(connection, records)
 
     return write
 

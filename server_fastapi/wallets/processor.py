@@ -14,9 +14,8 @@ import asyncio
 import contextlib
 import logging
 from decimal import Decimal
-from typing import cast
 
-from server_fastapi.core.db import Connection, Pool
+from server_fastapi.core.db import Pool, acquire, transaction
 from server_fastapi.core.settings import Settings
 from server_fastapi.wallets import service
 from server_fastapi.wallets.evm import Eip1559Fees, native_transfer
@@ -82,8 +81,7 @@ class WithdrawalProcessor:
         signed = 0
         while True:
             try:
-                async with self.pool.acquire() as proxy, proxy.transaction():
-                    conn = cast(Connection, proxy)
+                async with transaction(self.pool) as conn:
                     record = await service.next_to_process(conn, "approved")
                     if record is None:
                         return signed
@@ -128,8 +126,7 @@ class WithdrawalProcessor:
     async def broadcast_signed(self, rpc: EvmRpc) -> int:
         sent = 0
         while True:
-            async with self.pool.acquire() as proxy, proxy.transaction():
-                conn = cast(Connection, proxy)
+            async with transaction(self.pool) as conn:
                 record = await service.next_to_process(conn, "signed")
                 if record is None:
                     return sent
@@ -160,8 +157,8 @@ class WithdrawalProcessor:
 
     async def follow_receipts(self, rpc: EvmRpc) -> int:
         settled = 0
-        async with self.pool.acquire() as proxy:
-            pending = await service.ids_in_status(cast(Connection, proxy), "broadcast")
+        async with acquire(self.pool) as conn:
+            pending = await service.ids_in_status(conn, "broadcast")
         if not pending:
             return 0
         try:
@@ -170,8 +167,7 @@ class WithdrawalProcessor:
             logger.warning("withdrawal receipts postponed", extra={"error": str(error)})
             return 0
         for withdrawal_id in pending:
-            async with self.pool.acquire() as proxy, proxy.transaction():
-                conn = cast(Connection, proxy)
+            async with transaction(self.pool) as conn:
                 record = await service.lock_withdrawal(conn, withdrawal_id)
                 if record is None or record["status"] != "broadcast":
                     continue
