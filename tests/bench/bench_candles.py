@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import polars as pl
-from markets_bench_db import generated_ticks, scratch_database
+from bench_support import generated_ticks, scratch_database
 
 from server_fastapi.markets import repository
 from server_fastapi.markets.analytics import candles

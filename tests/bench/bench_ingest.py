@@ -12,7 +12,7 @@ import os
 import time
 
 import asyncpg
-from markets_bench_db import generated_ticks, scratch_database
+from bench_support import generated_ticks, scratch_database
 
 from server_fastapi.markets import repository
 

@@ -6,10 +6,10 @@ its own loopback address, as distinct clients would, so the per-address login li
 way). `CONCURRENCY` clients, one account each, send crossing limit orders
 around one price on BTC-USDT, so the engine matches, settles and releases holds for most of them; a
 response comes back once the order is committed and (within a second) matched. Prints one JSON object:
-orders/s and p50/p99 latency per server, the server's CPU time per order (its process group: what bounds one
+orders/s and p50/p99 latency per server, the server's CPU time per order (its processes: what bounds one
 worker's throughput however busy the machine is) and the Granian/Uvicorn throughput ratio.
 
-Environment: TESSERA_BENCH_ADMIN_DSN (a role that may create databases), TESSERA_BENCH_REDIS_URL,
+Environment: TESSERA_BENCH_DATABASE_URL (a role that may create databases), TESSERA_BENCH_REDIS_URL,
 TESSERA_BENCH_ORDERS (per server, default 3000), TESSERA_BENCH_CONCURRENCY (default 32).
 """
 
@@ -22,26 +22,22 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
+from bench_support import free_port, scratch_database, tree_cpu_seconds
 
 from server_fastapi.auth import service as auth_service
 from server_fastapi.core.db import connect
 from server_fastapi.core.principal import Role
 from server_fastapi.core.settings import Settings
-from server_fastapi.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_DSN = os.environ.get("TESSERA_BENCH_ADMIN_DSN", "postgresql://tessera:tessera@127.0.0.1:55432/postgres")
 REDIS_URL = os.environ.get("TESSERA_BENCH_REDIS_URL", "redis://127.0.0.1:56379/2")
 ORDERS = int(os.environ.get("TESSERA_BENCH_ORDERS", "3000"))
 CONCURRENCY = int(os.environ.get("TESSERA_BENCH_CONCURRENCY", "32"))
@@ -49,26 +45,6 @@ WARMUP = 200
 PASSWORD = "Quartz-lantern-Meadow-4817"
 TARGET_ORDERS_PER_S = 2_000
 TARGET_P99_MS = 50.0
-
-
-def _group_cpu_seconds(group: int) -> float:
-    """User + system CPU time of the live processes of a process group (the server and its workers)."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _command(server: str, port: int) -> list[str]:
@@ -82,26 +58,6 @@ def _command(server: str, port: int) -> list[str]:
         sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1", "--no-access-log", "--log-level", "warning", target,
     ]  # fmt: skip
-
-
-async def _database() -> str:
-    name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    dsn = ADMIN_DSN.rpartition("/")[0] + f"/{name}"
-    await asyncio.to_thread(upgrade, dsn)
-    return dsn
-
-
-async def _drop(dsn: str) -> None:
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def _order(rng: random.Random, i: int) -> dict[str, Any]:
@@ -153,8 +109,12 @@ async def _client_loop(
 
 
 async def _measure(server: str) -> dict[str, Any]:
-    dsn = await _database()
-    port = _free_port()
+    async with scratch_database() as dsn:
+        return await _measure_on(server, dsn)
+
+
+async def _measure_on(server: str, dsn: str) -> dict[str, Any]:
+    port = free_port()
     env = {
         **os.environ,
         "TESSERA_ENV": "test",
@@ -192,7 +152,7 @@ async def _measure(server: str) -> dict[str, Any]:
             )
             latencies: list[float] = []
             errors: list[int] = []
-            cpu_before = _group_cpu_seconds(process.pid)
+            cpu_before = tree_cpu_seconds(process.pid)
             started = time.perf_counter()
             await asyncio.gather(
                 *(
@@ -201,12 +161,11 @@ async def _measure(server: str) -> dict[str, Any]:
                 )
             )
             elapsed = time.perf_counter() - started
-            cpu = _group_cpu_seconds(process.pid) - cpu_before
+            cpu = tree_cpu_seconds(process.pid) - cpu_before
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-        await _drop(dsn)
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "orders": len(latencies),

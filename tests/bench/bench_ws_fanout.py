@@ -25,7 +25,6 @@ import contextlib
 import gc
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ import httpx
 import orjson
 import uvloop
 from aiohttp import ClientSession, ClientWebSocketResponse, TCPConnector
-from markets_bench_db import scratch_database
+from bench_support import free_port, scratch_database, tree_cpu_seconds
 from redis.asyncio import Redis
 
 from server_fastapi.core.bus import EventBus
@@ -55,33 +54,6 @@ RATE = float(os.environ.get("BENCH_WS_RATE", "5"))  # trades per second
 REDIS_URL = os.environ.get("TESSERA_BENCH_REDIS_URL", "redis://127.0.0.1:56379/2")
 ROOT = Path(__file__).resolve().parents[2]
 CHANNEL = "trades:BTC-USDT"
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time (user + system) of process `root` and its descendants (Granian runs its worker as a child)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    tree = {root}
-    while grown := {pid for pid, parent in parents.items() if parent in tree and pid not in tree}:
-        tree |= grown
-    return sum(cpu.get(pid, 0.0) for pid in tree)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- client processes -----------------------------------------------------------------------------

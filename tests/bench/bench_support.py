@@ -1,13 +1,16 @@
-"""A throwaway migrated database for the market benchmarks, and ticks generated fast with Polars."""
+"""What the benchmarks share: a throwaway migrated database, free ports, the CPU time of a server's
+processes, and ticks generated fast with Polars. (The benchmarks run as plain scripts, outside pytest.)"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import polars as pl
@@ -43,6 +46,34 @@ async def scratch_database() -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process `root` and its live descendants (Granian runs its workers as
+    children): what bounds a server's throughput however busy the machine is."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree = {root}
+    while grown := {pid for pid, parent in parents.items() if parent in tree and pid not in tree}:
+        tree |= grown
+    return sum(cpu.get(pid, 0.0) for pid in tree)
 
 
 def generated_ticks(count: int, *, symbol: str = "BTC-USDT", offset: int = 0, seed: int = 1) -> pl.DataFrame:
