@@ -17,7 +17,7 @@ import secrets
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -36,6 +36,10 @@ ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a type name)
 REFRESH_TOKEN_PREFIX = "tsr_"  # noqa: S105 (a prefix, not a secret)
 API_KEY_PREFIX = "tsk_"
 DEV_KEY_ID = "dev"
+LEEWAY_SECONDS = 5
+# A client sends the same access token with every request for its 15 minutes; an ES256 verification costs
+# far more than the rest of authentication, so each keyring remembers the claims of tokens it verified.
+VERIFIED_TOKENS_KEPT = 8192
 
 
 class KeyringError(RuntimeError):
@@ -46,10 +50,23 @@ class TokenRejected(Exception):
     """The token is not one we issued or no longer valid; the message is for logs, not for clients."""
 
 
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: UUID
+    session_id: UUID
+    jti: str
+    expires_at: int
+
+
 @dataclass(frozen=True)
 class Keyring:
     signing_kid: str
     private_keys: dict[str, ec.EllipticCurvePrivateKey]
+    # (token, issuer, audience) -> its claims; a token string verifies the same way until it expires, and a
+    # rotated keyring is a new object with nothing remembered.
+    verified: dict[tuple[str, str, str], AccessClaims] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def public_key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
         key = self.private_keys.get(kid)
@@ -104,14 +121,6 @@ def _generate_key(folder: Path) -> None:
         os.unlink(temporary)
 
 
-@dataclass(frozen=True, slots=True)
-class AccessClaims:
-    user_id: UUID
-    session_id: UUID
-    jti: str
-    expires_at: int
-
-
 def issue_access_token(
     keyring: Keyring, settings: AuthSettings, *, user_id: UUID, session_id: UUID, now: float | None = None
 ) -> tuple[str, int]:
@@ -137,7 +146,23 @@ def issue_access_token(
 
 def decode_access_token(keyring: Keyring, settings: AuthSettings, token: str) -> AccessClaims:
     """Verify signature (ES256 only: `alg: none` and HMAC confusion are refused), key id, type, issuer,
-    audience and times; raise `TokenRejected` otherwise."""
+    audience and times; raise `TokenRejected` otherwise. A token verified before is checked only for
+    expiry."""
+    remembered = (token, settings.jwt_issuer, settings.jwt_audience)
+    known = keyring.verified.get(remembered)
+    if known is not None:
+        if time.time() < known.expires_at + LEEWAY_SECONDS:
+            return known
+        del keyring.verified[remembered]
+        raise TokenRejected("invalid token: ExpiredSignatureError")
+    claims = _verify_access_token(keyring, settings, token)
+    if len(keyring.verified) >= VERIFIED_TOKENS_KEPT:
+        del keyring.verified[next(iter(keyring.verified))]
+    keyring.verified[remembered] = claims
+    return claims
+
+
+def _verify_access_token(keyring: Keyring, settings: AuthSettings, token: str) -> AccessClaims:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
@@ -156,7 +181,7 @@ def decode_access_token(keyring: Keyring, settings: AuthSettings, token: str) ->
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "sid"]},
-            leeway=5,
+            leeway=LEEWAY_SECONDS,
         )
         return AccessClaims(
             user_id=UUID(claims["sub"]),

@@ -1,16 +1,24 @@
-"""End-to-end `POST /api/v1/orders` under Granian and under Uvicorn, side by side in the same run.
+"""End-to-end `POST /api/v1/orders` under Granian and under Uvicorn, side by side in the same run, and the
+route's ceiling on this machine.
 
-Each server runs the production app factory (one worker) against a fresh migrated database, and every order
-is signed in the real way: a bearer access token from `POST /api/v1/auth/login` (each account logs in from
-its own loopback address, as distinct clients would, so the per-address login limit does not get in the
-way). `CONCURRENCY` clients, one account each, send crossing limit orders
-around one price on BTC-USDT, so the engine matches, settles and releases holds for most of them; a
+Each server runs the production app factory (`TESSERA_BENCH_WORKERS`, default 1) against a fresh migrated
+database, and every order is signed in the real way: a bearer access token from `POST /api/v1/auth/login`
+(each account logs in from its own loopback address, as distinct clients would, so the per-address login
+limit does not get in the way). `CONCURRENCY` clients, one account each, send crossing limit orders around
+one price on BTC-USDT, so the engine matches, settles and releases holds for most of them; a
 response comes back once the order is committed and (within a second) matched. Prints one JSON object:
 orders/s and p50/p99 latency per server, the server's CPU time per order (its processes: what bounds one
 worker's throughput however busy the machine is) and the Granian/Uvicorn throughput ratio.
 
+The ceiling: the same clients against `order_route_ceiling_app.py` under the same Granian settings, the
+order route's request and response models and bearer dependency answering at once. What FastAPI, Granian
+and the clients cost per request bounds Tessera's orders/s on this machine; `of_ceiling` is the share of
+it Tessera reaches. The clients are aiohttp on uvloop (its compiled HTTP parser costs the shared cores
+much less per request than httpx).
+
 Environment: TESSERA_BENCH_DATABASE_URL (a role that may create databases), TESSERA_BENCH_REDIS_URL,
-TESSERA_BENCH_ORDERS (per server, default 3000), TESSERA_BENCH_CONCURRENCY (default 32).
+TESSERA_BENCH_ORDERS (per server, default 3000), TESSERA_BENCH_CONCURRENCY (default 32),
+TESSERA_BENCH_WORKERS (default 1).
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
+from aiohttp import ClientSession, TCPConnector
 from bench_support import free_port, scratch_database, tree_cpu_seconds
 
 from server_fastapi.auth import service as auth_service
@@ -41,22 +51,22 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TESSERA_BENCH_REDIS_URL", "redis://127.0.0.1:56379/2")
 ORDERS = int(os.environ.get("TESSERA_BENCH_ORDERS", "3000"))
 CONCURRENCY = int(os.environ.get("TESSERA_BENCH_CONCURRENCY", "32"))
+WORKERS = int(os.environ.get("TESSERA_BENCH_WORKERS", "1"))
 WARMUP = 200
 PASSWORD = "Quartz-lantern-Meadow-4817"
 TARGET_ORDERS_PER_S = 2_000
 TARGET_P99_MS = 50.0
 
 
-def _command(server: str, port: int) -> list[str]:
-    target = "server_fastapi.app:create_app"
+def _command(server: str, port: int, target: str) -> list[str]:
     if server == "granian":
         return [
-            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", "1",
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", str(WORKERS),
             "--host", "127.0.0.1", "--port", str(port), "--no-log", target,
         ]  # fmt: skip
     return [
         sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--no-access-log", "--log-level", "warning", target,
+        "--workers", str(WORKERS), "--no-access-log", "--log-level", "warning", target,
     ]  # fmt: skip
 
 
@@ -90,7 +100,7 @@ async def _accounts(dsn: str, base_url: str) -> list[str]:
 
 
 async def _client_loop(
-    client: httpx.AsyncClient,
+    session: ClientSession,
     token: str,
     rng: random.Random,
     count: int,
@@ -100,72 +110,35 @@ async def _client_loop(
     headers = {"authorization": f"Bearer {token}"}
     for i in range(count):
         started = time.perf_counter()
-        response = await client.post(
+        async with session.post(
             "/api/v1/orders", json=_order(rng, i + rng.randint(0, 1)), headers=headers
-        )
+        ) as response:
+            await response.read()
         latencies.append(time.perf_counter() - started)
-        if response.status_code != 201:
-            errors.append(response.status_code)
+        if response.status != 201:
+            errors.append(response.status)
 
 
-async def _measure(server: str) -> dict[str, Any]:
-    async with scratch_database() as dsn:
-        return await _measure_on(server, dsn)
-
-
-async def _measure_on(server: str, dsn: str) -> dict[str, Any]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "TESSERA_ENV": "test",
-        "TESSERA_LOG_LEVEL": "WARNING",
-        "DATABASE_URL": dsn,
-        "REDIS_URL": REDIS_URL,
-        "PYTHONPATH": str(ROOT),
-    }
-    process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the server runs on)
-        _command(server, port), env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL
-    )
-    try:
-        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
-        ) as client:
-            for _ in range(600):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            users = await _accounts(dsn, f"http://127.0.0.1:{port}")
-            for user in users:
-                for asset, amount in (("USDT", "10000000"), ("BTC", "100000")):
-                    response = await client.post(
-                        "/api/v1/dev/faucet",
-                        json={"asset": asset, "amount": amount},
-                        headers={"authorization": f"Bearer {user}"},
-                    )
-                    response.raise_for_status()
-            rng = random.Random(7)
-            warmup: list[float] = []
-            await asyncio.gather(
-                *(_client_loop(client, u, rng, WARMUP // CONCURRENCY + 1, warmup, []) for u in users)
+async def _drive(process: subprocess.Popen[bytes], base_url: str, tokens: list[str]) -> dict[str, Any]:
+    """Warm up, then `ORDERS` orders from `CONCURRENCY` clients; throughput, latency and server CPU."""
+    async with ClientSession(base_url, connector=TCPConnector(limit=CONCURRENCY)) as session:
+        rng = random.Random(7)
+        warmup: list[float] = []
+        await asyncio.gather(
+            *(_client_loop(session, t, rng, WARMUP // CONCURRENCY + 1, warmup, []) for t in tokens)
+        )
+        latencies: list[float] = []
+        errors: list[int] = []
+        cpu_before = tree_cpu_seconds(process.pid)
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _client_loop(session, t, random.Random(i), ORDERS // CONCURRENCY, latencies, errors)
+                for i, t in enumerate(tokens)
             )
-            latencies: list[float] = []
-            errors: list[int] = []
-            cpu_before = tree_cpu_seconds(process.pid)
-            started = time.perf_counter()
-            await asyncio.gather(
-                *(
-                    _client_loop(client, u, random.Random(i), ORDERS // CONCURRENCY, latencies, errors)
-                    for i, u in enumerate(users)
-                )
-            )
-            elapsed = time.perf_counter() - started
-            cpu = tree_cpu_seconds(process.pid) - cpu_before
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        )
+        elapsed = time.perf_counter() - started
+        cpu = tree_cpu_seconds(process.pid) - cpu_before
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "orders": len(latencies),
@@ -178,22 +151,101 @@ async def _measure_on(server: str, dsn: str) -> dict[str, Any]:
     }
 
 
+async def _wait_healthy(base_url: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        for _ in range(600):
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{base_url} never became healthy")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+async def _measure(server: str) -> dict[str, Any]:
+    async with scratch_database() as dsn:
+        return await _measure_on(server, dsn)
+
+
+async def _measure_on(server: str, dsn: str) -> dict[str, Any]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "TESSERA_ENV": "test",
+        "TESSERA_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": dsn,
+        "REDIS_URL": REDIS_URL,
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the server runs on)
+        _command(server, port, "server_fastapi.app:create_app"),
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        await _wait_healthy(base_url)
+        tokens = await _accounts(dsn, base_url)
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            for token in tokens:
+                for asset, amount in (("USDT", "10000000"), ("BTC", "100000")):
+                    response = await client.post(
+                        "/api/v1/dev/faucet",
+                        json={"asset": asset, "amount": amount},
+                        headers={"authorization": f"Bearer {token}"},
+                    )
+                    response.raise_for_status()
+        return await _drive(process, base_url, tokens)
+    finally:
+        _stop(process)
+
+
+async def _measure_ceiling() -> dict[str, Any]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests' / 'bench'}"}
+    process = subprocess.Popen(  # noqa: ASYNC220 (returns at once; the server runs on)
+        _command("granian", port, "order_route_ceiling_app:create_app"),
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        await _wait_healthy(base_url)
+        return await _drive(process, base_url, [f"client-{i}" for i in range(CONCURRENCY)])
+    finally:
+        _stop(process)
+
+
 async def main() -> None:
     results = {server: await _measure(server) for server in ("granian", "uvicorn")}
+    ceiling = await _measure_ceiling()
     print(
         json.dumps(
             {
                 "benchmark": "post_orders_http",
                 "concurrency": CONCURRENCY,
-                "workers": 1,
+                "workers": WORKERS,
                 "granian": results["granian"],
                 "uvicorn": results["uvicorn"],
                 "granian_vs_uvicorn_throughput": round(
                     results["granian"]["orders_per_s"] / results["uvicorn"]["orders_per_s"], 2
                 ),
+                "route_ceiling_granian": ceiling,
+                "of_ceiling": round(results["granian"]["orders_per_s"] / ceiling["orders_per_s"], 3),
                 "target": {"orders_per_s": TARGET_ORDERS_PER_S, "p99_ms": TARGET_P99_MS},
                 "meets_target": results["granian"]["orders_per_s"] >= TARGET_ORDERS_PER_S
                 and results["granian"]["p99_ms"] < TARGET_P99_MS,
+                "ceiling_reaches_target": ceiling["orders_per_s"] >= TARGET_ORDERS_PER_S
+                and ceiling["p99_ms"] < TARGET_P99_MS,
                 "python": platform.python_version(),
                 "loadavg_1m": round(os.getloadavg()[0], 2),
                 "cpus": os.cpu_count(),
@@ -203,4 +255,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

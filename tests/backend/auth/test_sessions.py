@@ -276,6 +276,42 @@ async def test_tokens_signed_by_a_retired_key_stop_verifying_but_any_key_in_the_
         decode_access_token(load_keyring(retired, generate=False), retired, old_token)
 
 
+async def test_a_remembered_token_still_expires_and_only_the_exact_token_is_remembered(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server_fastapi.auth import tokens
+    from server_fastapi.auth.tokens import TokenRejected, decode_access_token
+
+    keyring = load_keyring(settings, generate=True)
+    token, ttl = issue_access_token(keyring, settings, user_id=uuid.uuid4(), session_id=uuid.uuid4())
+    claims = decode_access_token(keyring, settings, token)
+    assert decode_access_token(keyring, settings, token) is claims  # remembered, not verified again
+    head, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    with pytest.raises(TokenRejected):
+        decode_access_token(keyring, settings, f"{head}.{payload}.{flipped}")
+    other_audience = settings.model_copy(update={"jwt_audience": "another-api"})
+    with pytest.raises(TokenRejected):
+        decode_access_token(keyring, other_audience, token)  # remembered per issuer and audience
+
+    later = time.time() + ttl + tokens.LEEWAY_SECONDS + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(TokenRejected, match="Expired"):
+        decode_access_token(keyring, settings, token)
+    assert not any(key[0] == token for key in keyring.verified)
+
+    monkeypatch.undo()
+    monkeypatch.setattr(tokens, "VERIFIED_TOKENS_KEPT", 3)
+    keyring.verified.clear()
+    issued = [
+        issue_access_token(keyring, settings, user_id=uuid.uuid4(), session_id=uuid.uuid4())[0]
+        for _ in range(5)
+    ]
+    for each in issued:
+        decode_access_token(keyring, settings, each)
+    assert [key[0] for key in keyring.verified] == issued[2:]  # bounded: the oldest go first
+
+
 async def test_cookie_session_needs_the_csrf_header_for_unsafe_methods(
     app: FastAPI, client: httpx.AsyncClient, settings: Settings
 ) -> None:
