@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sentinel = sentinel = SentinelSubscriber(pool, bus, settings)
         registry.register(SentinelMetricsCollector(sentinel))
         sentinel.start()
-        app.state.withdrawals = withdrawals = WithdrawalProcessor.from_settings(pool, settings)
+        app.state.withdrawals = withdrawals = WithdrawalProcessor.from_settings(pool, bus, settings)
         if settings.withdrawal_processor:
             withdrawals.start()
         # Everything built so far lives as long as the process: moving it out of the collector's reach keeps

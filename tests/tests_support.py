@@ -10,12 +10,17 @@ import socket
 import subprocess
 import sys
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
+from fastapi import FastAPI
 
+from server_fastapi.core.bus import Envelope, Overflow, Subscription
 from server_fastapi.core.settings import Environment, Settings
+from server_fastapi.ledger.events import BalanceChanged, balances_channel
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +60,21 @@ def assert_problem(response: httpx.Response, status: int, slug: str | None = Non
     if slug is not None:
         assert body["type"] == f"urn:tessera:problem:{slug}", body
     return body
+
+
+def balance_news(app: FastAPI) -> Subscription[BalanceChanged]:
+    """A subscription to the `balances` channel of a started app, read with `announced`."""
+    channel = balances_channel(app.state.tessera.bus)
+    return channel.subscribe("test", maxsize=1000, overflow=Overflow.DROP_OLDEST)
+
+
+def announced(news: Subscription[BalanceChanged]) -> list[tuple[UUID, str, Decimal, Decimal]]:
+    """The balance changes published since the last call: (user, asset, available, held)."""
+    return [
+        (d.event.user_id, d.event.asset, d.event.available, d.event.held)
+        for d in news.drain_ready()
+        if isinstance(d, Envelope)
+    ]
 
 
 class ApiServer:

@@ -6,11 +6,16 @@ sees success for something that did not commit. Repositories take that connectio
 A handler that must act on the committed state before it answers (order entry waits for the engine) takes
 the same unit of work as `Work` and ends it with `commit()`. Work outside a request (the engine runners,
 workers) opens its own with `transaction(pool)`.
+
+`after_commit(connection, action)` runs `action(pool)` once the transaction that connection is in has
+committed (never when it rolls back), for news that must not go out about a change that then did not happen:
+a service that moves money announces the new balances that way without knowing who ends the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, cast
 
@@ -29,6 +34,34 @@ else:  # asyncpg's classes are generic only in its stubs
     Connection = asyncpg.Connection
     Pool = asyncpg.Pool
     PoolConnectionProxy = asyncpg.pool.PoolConnectionProxy
+
+logger = logging.getLogger(__name__)
+
+AfterCommit = Callable[[Pool], Awaitable[None]]
+# Keyed by the connection object a unit of work hands out; emptied when that unit of work ends.
+_after_commit: dict[int, list[AfterCommit]] = {}
+
+
+def after_commit(connection: Connection, action: AfterCommit) -> None:
+    """Run `action` with the pool after the transaction `connection` is in commits (in order of
+    registration); dropped if it rolls back. The connection must come from `transaction()` or a request's
+    unit of work."""
+    _after_commit.setdefault(id(connection), []).append(action)
+
+
+def _take_after_commit(connection: Connection) -> list[AfterCommit]:
+    """The actions registered on `connection`'s transaction; taken before the connection goes back to the
+    pool, where the next unit of work may register its own under the same connection."""
+    return _after_commit.pop(id(connection), [])
+
+
+async def _run_after_commit(pool: Pool, actions: list[AfterCommit]) -> None:
+    for action in actions:
+        try:
+            await action(pool)
+        except Exception:
+            # The change is committed whatever happens to its announcement.
+            logger.exception("an after-commit action failed")
 
 
 async def _init_connection(connection: Connection) -> None:
@@ -89,8 +122,13 @@ async def transaction(
     """A pooled connection inside one transaction, for units of work that no request owns."""
     async with pool.acquire() as proxy:
         connection = cast(Connection, proxy)  # the pool's proxy behaves as the connection it wraps
-        async with connection.transaction(isolation=isolation, readonly=readonly):
-            yield connection
+        try:
+            async with connection.transaction(isolation=isolation, readonly=readonly):
+                yield connection
+        finally:
+            actions = _take_after_commit(connection)
+    # After the connection is back in the pool (an action may need one of its own), and only on commit.
+    await _run_after_commit(pool, actions)
 
 
 class UnitOfWork:
@@ -111,10 +149,13 @@ class UnitOfWork:
         if self._ended:
             return
         self._ended = True
+        actions = _take_after_commit(self.connection)
         try:
             await (self._transaction.commit() if commit else self._transaction.rollback())
         finally:
             await self.pool.release(self._proxy)
+        if commit:
+            await _run_after_commit(self.pool, actions)
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:

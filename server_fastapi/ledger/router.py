@@ -11,6 +11,7 @@ from server_fastapi.core.db import Db
 from server_fastapi.core.principal import Principal, Role, Scope
 from server_fastapi.core.problems import InvalidInput, error_responses
 from server_fastapi.core.security import CurrentUser, client_ip, require_role, require_scope
+from server_fastapi.core.state import State
 from server_fastapi.ledger import service
 from server_fastapi.ledger.schemas import Balance, Credit, Deposit
 
@@ -27,18 +28,19 @@ async def list_balances(principal: Reader, db: Db) -> list[Balance]:
 
 
 @router.post("/admin/deposits", status_code=status.HTTP_201_CREATED, responses=error_responses(InvalidInput))
-async def create_deposit(body: Deposit, principal: Admin, db: Db, request: Request) -> Balance:
+async def create_deposit(body: Deposit, principal: Admin, db: Db, state: State, request: Request) -> Balance:
     """Credit an account with funds received outside Tessera. Audited."""
     balance = await service.credit(
         db, body.user_id, body.asset, body.amount, kind="deposit", reference=body.reference
     )
+    service.announce_balances(db, state.bus, body.user_id, [body.asset])
     await record_audit(
         db,
         actor_id=principal.user_id,
         action="ledger.deposit",
         subject=str(body.user_id),
         details={"asset": body.asset, "amount": f"{body.amount:f}", "reference": body.reference},
-        ip=client_ip(request, request.app.state.tessera.settings),
+        ip=client_ip(request, state.settings),
     )
     return balance
 
@@ -48,8 +50,10 @@ dev_router = APIRouter(tags=["dev"])
 
 
 @dev_router.post("/dev/faucet", responses=error_responses(InvalidInput))
-async def faucet(body: Credit, principal: CurrentUser, db: Db) -> Balance:
+async def faucet(body: Credit, principal: CurrentUser, db: Db, state: State) -> Balance:
     """Credit yourself test funds (development and test environments only)."""
-    return await service.credit(
+    balance = await service.credit(
         db, principal.user_id, body.asset, body.amount, kind="faucet", reference=f"faucet:{principal.user_id}"
     )
+    service.announce_balances(db, state.bus, principal.user_id, [body.asset])
+    return balance

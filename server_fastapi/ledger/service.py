@@ -1,21 +1,25 @@
 """The ledger: every movement of money is a balanced double entry, written in the caller's transaction.
 
 Other domains call these functions with the connection of their unit of work (order entry holds funds,
-the engine runner settles trades, withdrawals hold and settle); none of them commits.
+the engine runner settles trades, withdrawals hold and settle); none of them commits. Whoever moves a
+trader's money outside trading announces it with `announce_balances`, so the trader's open apps (the
+`balances` channel) show it once it has committed; the engine runner publishes its own in its batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from http import HTTPStatus
 from uuid import UUID
 
 import asyncpg
 
-from server_fastapi.core.db import Connection
+from server_fastapi.core.bus import EventBus
+from server_fastapi.core.db import Connection, Pool, acquire, after_commit
 from server_fastapi.core.problems import FieldError, InvalidInput, TesseraError
 from server_fastapi.ledger import repository
+from server_fastapi.ledger.events import BalanceChanged, balances_channel
 from server_fastapi.ledger.repository import EntryDraft, Posting
 from server_fastapi.ledger.schemas import Balance
 
@@ -23,6 +27,7 @@ __all__ = [
     "EntryDraft",
     "InsufficientFunds",
     "Posting",
+    "announce_balances",
     "balances",
     "credit",
     "fees_account",
@@ -42,6 +47,26 @@ class InsufficientFunds(TesseraError):
 
 async def balances(conn: Connection, user_id: UUID) -> list[Balance]:
     return [Balance(**dict(row)) for row in await repository.balances(conn, user_id)]
+
+
+def announce_balances(conn: Connection, bus: EventBus, user_id: UUID, assets: Iterable[str]) -> None:
+    """Once the transaction `conn` is in commits, publish the user's balances in `assets` as committed
+    then (read afresh, so several moves in one transaction announce their end result once)."""
+    wanted = set(assets)
+
+    async def publish(pool: Pool) -> None:
+        async with acquire(pool) as reader:
+            rows = await repository.balances(reader, user_id)
+        channel = balances_channel(bus)
+        for row in rows:
+            if row["asset"] in wanted:
+                await channel.publish(
+                    BalanceChanged(
+                        user_id=user_id, asset=row["asset"], available=row["available"], held=row["held"]
+                    )
+                )
+
+    after_commit(conn, publish)
 
 
 async def credit(

@@ -15,6 +15,7 @@ import contextlib
 import logging
 from decimal import Decimal
 
+from server_fastapi.core.bus import EventBus
 from server_fastapi.core.db import Pool, acquire, transaction
 from server_fastapi.core.settings import Settings
 from server_fastapi.wallets import service
@@ -26,8 +27,11 @@ logger = logging.getLogger(__name__)
 
 
 class WithdrawalProcessor:
-    def __init__(self, pool: Pool, settings: Settings, signer: SignerClient, rpc: EvmRpc | None) -> None:
+    def __init__(
+        self, pool: Pool, bus: EventBus, settings: Settings, signer: SignerClient, rpc: EvmRpc | None
+    ) -> None:
         self.pool = pool
+        self.bus = bus
         self.settings = settings
         self.signer = signer
         self.rpc = rpc
@@ -35,9 +39,9 @@ class WithdrawalProcessor:
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    def from_settings(cls, pool: Pool, settings: Settings) -> WithdrawalProcessor:
+    def from_settings(cls, pool: Pool, bus: EventBus, settings: Settings) -> WithdrawalProcessor:
         rpc = EvmRpc(settings.evm_rpc_url) if settings.evm_rpc_url else None
-        return cls(pool, settings, SignerClient.from_settings(settings), rpc)
+        return cls(pool, bus, settings, SignerClient.from_settings(settings), rpc)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="withdrawal-processor")
@@ -104,7 +108,7 @@ class WithdrawalProcessor:
                     try:
                         answer = await self.signer.sign(key_id, tx)
                     except SigningRefused as refusal:
-                        await service.fail(conn, record, f"signer policy refused: {refusal.rule}")
+                        await service.fail(conn, self.bus, record, f"signer policy refused: {refusal.rule}")
                         signed += 1
                         continue
                     await service.record_signed(
@@ -146,7 +150,7 @@ class WithdrawalProcessor:
                         return sent
                     if not known:
                         await service.fail(
-                            conn, record, f"broadcast refused: {error.message}", never_sent=True
+                            conn, self.bus, record, f"broadcast refused: {error.message}", never_sent=True
                         )
                         sent += 1
                         continue
@@ -185,8 +189,10 @@ class WithdrawalProcessor:
                 ):
                     continue
                 if receipt.succeeded:
-                    await service.confirm(conn, record, block_number=receipt.block_number)
+                    await service.confirm(conn, self.bus, record, block_number=receipt.block_number)
                 else:
-                    await service.fail(conn, record, f"transaction reverted in block {receipt.block_number}")
+                    await service.fail(
+                        conn, self.bus, record, f"transaction reverted in block {receipt.block_number}"
+                    )
                 settled += 1
         return settled

@@ -57,7 +57,7 @@ async def request_withdrawal(
 ) -> Withdrawal:
     """Request a withdrawal: amount plus fee are held at once; review rules decide whether compliance looks
     at it first (`pending_review`) or it goes straight to signing (`approved`)."""
-    return await service.request_withdrawal(db, state.settings, principal, body)
+    return await service.request_withdrawal(db, state.settings, state.bus, principal, body)
 
 
 @router.get("/withdrawals/routes")
@@ -113,4 +113,4 @@ async def reject_withdrawal(
     withdrawal_id: int, body: WithdrawalDecision, principal: Officer, db: Db, state: State
 ) -> WithdrawalForReview:
     """Refuse a withdrawal before it is signed; the held amount and fee go back to the trader."""
-    return await service.reject(db, state.settings, principal, withdrawal_id, body.comment)
+    return await service.reject(db, state.settings, state.bus, principal, withdrawal_id, body.comment)

@@ -15,6 +15,7 @@ from uuid import UUID
 from server_fastapi.auth import service as auth_service
 from server_fastapi.compliance import service as compliance
 from server_fastapi.core.audit import record_audit
+from server_fastapi.core.bus import EventBus
 from server_fastapi.core.db import Connection
 from server_fastapi.core.pagination import before_id
 from server_fastapi.core.principal import Principal
@@ -157,7 +158,7 @@ async def _audit(
 
 
 async def request_withdrawal(
-    conn: Connection, settings: Settings, principal: Principal, body: WithdrawalRequest
+    conn: Connection, settings: Settings, bus: EventBus, principal: Principal, body: WithdrawalRequest
 ) -> Withdrawal:
     """Check everything, store the travel-rule record, hold amount + fee, and route the withdrawal to review
     or straight to signing, all in the caller's transaction: a refusal leaves nothing behind."""
@@ -186,6 +187,7 @@ async def request_withdrawal(
         hot_key_id=key_id,
     )
     await ledger.hold(conn, user_id, body.asset, body.amount + fee, reference(withdrawal_id))
+    ledger.announce_balances(conn, bus, user_id, [body.asset])
     await _audit(
         conn,
         user_id,
@@ -283,11 +285,16 @@ async def approve(
 
 
 async def reject(
-    conn: Connection, settings: Settings, principal: Principal, withdrawal_id: int, comment: str
+    conn: Connection,
+    settings: Settings,
+    bus: EventBus,
+    principal: Principal,
+    withdrawal_id: int,
+    comment: str,
 ) -> WithdrawalForReview:
     record = await _reviewable(conn, withdrawal_id, REVIEWABLE)
     await repo.set_review(conn, withdrawal_id, "rejected", principal.user_id, comment)
-    await _release(conn, record)
+    await _release(conn, bus, record)
     await _audit(
         conn,
         principal.user_id,
@@ -301,10 +308,11 @@ async def reject(
     return await _for_review(conn, settings, updated)
 
 
-async def _release(conn: Connection, record: repo.Record) -> None:
+async def _release(conn: Connection, bus: EventBus, record: repo.Record) -> None:
     await ledger.release(
         conn, record["user_id"], record["asset"], record["amount"] + record["fee"], reference(record["id"])
     )
+    ledger.announce_balances(conn, bus, record["user_id"], [record["asset"]])
 
 
 # --- the processor's transitions ---------------------------------------------------------------------------
@@ -358,7 +366,7 @@ async def mark_broadcast(conn: Connection, record: repo.Record) -> None:
     await _audit(conn, None, record["id"], "broadcast", tx_hash=record["tx_hash"])
 
 
-async def confirm(conn: Connection, record: repo.Record, *, block_number: int) -> None:
+async def confirm(conn: Connection, bus: EventBus, record: repo.Record, *, block_number: int) -> None:
     """The transaction is on chain: the amount leaves the venue, the fee goes to the venue's fee account."""
     user_id, asset, withdrawal_ref = record["user_id"], record["asset"], reference(record["id"])
     await ledger.settle_withdrawal(conn, user_id, asset, record["amount"], withdrawal_ref)
@@ -378,14 +386,17 @@ async def confirm(conn: Connection, record: repo.Record, *, block_number: int) -
                 )
             ],
         )
+    ledger.announce_balances(conn, bus, user_id, [asset])
     await repo.set_status(conn, record["id"], "confirmed")
     await _audit(conn, None, record["id"], "confirmed", tx_hash=record["tx_hash"], block_number=block_number)
 
 
-async def fail(conn: Connection, record: repo.Record, reason: str, *, never_sent: bool = False) -> None:
+async def fail(
+    conn: Connection, bus: EventBus, record: repo.Record, reason: str, *, never_sent: bool = False
+) -> None:
     """Nothing left the venue: the hold goes back to the trader. `never_sent`: the node refused the signed
     transaction, so its nonce was not used and is handed out again when no later one was."""
-    await _release(conn, record)
+    await _release(conn, bus, record)
     if never_sent and record["nonce"] is not None:
         await repo.rewind_nonce(conn, record["hot_key_id"], record["chain_id"], record["nonce"])
     await repo.set_status(conn, record["id"], "failed", failure_reason=reason)

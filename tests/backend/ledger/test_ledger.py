@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from tests_support import make_settings
+from tests_support import announced, balance_news, make_settings
 
 from server_fastapi.__main__ import export_openapi
 from server_fastapi.app import create_app
@@ -49,16 +49,17 @@ def headers(user_id: UUID, role: str = "trader") -> dict[str, str]:
     return {"x-test-user": str(user_id), "x-test-role": role}
 
 
-@pytest.mark.usefixtures("api")
 async def test_faucet_credits_the_caller_and_balances_list_it(
-    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+    api: FastAPI, client: httpx.AsyncClient, db: asyncpg.Connection[Any]
 ) -> None:
+    news = balance_news(api)
     user = await make_user(db)
     response = await client.post(
         "/api/v1/dev/faucet", json={"asset": "USDT", "amount": "1500.25"}, headers=headers(user)
     )
     assert response.status_code == 200, response.text
     assert response.json() == {"asset": "USDT", "available": "1500.25", "held": "0"}
+    assert announced(news) == [(user, "USDT", Decimal("1500.25"), Decimal(0))]  # live on `balances`
     listed = await client.get("/api/v1/balances", headers=headers(user))
     assert listed.json() == [{"asset": "USDT", "available": "1500.25", "held": "0"}]
     assert (await client.get("/api/v1/balances")).status_code == 401
@@ -71,12 +72,13 @@ async def test_faucet_credits_the_caller_and_balances_list_it(
         assert bad.status_code == 422, bad.text
         assert bad.json()["errors"][0]["code"] == code
     assert (await client.get("/api/v1/balances", headers=headers(user))).json()[0]["available"] == "1500.25"
+    assert announced(news) == []  # refused credits announce nothing
 
 
-@pytest.mark.usefixtures("api")
 async def test_admin_deposit_is_admin_only_and_audited(
-    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+    api: FastAPI, client: httpx.AsyncClient, db: asyncpg.Connection[Any]
 ) -> None:
+    news = balance_news(api)
     admin, trader = await make_user(db, "admin"), await make_user(db)
     body = {"user_id": str(trader), "asset": "BTC", "amount": "0.5", "reference": "wire-42"}
     refused = await client.post("/api/v1/admin/deposits", json=body, headers=headers(trader))
@@ -84,6 +86,7 @@ async def test_admin_deposit_is_admin_only_and_audited(
     created = await client.post("/api/v1/admin/deposits", json=body, headers=headers(admin, "admin"))
     assert created.status_code == 201, created.text
     assert created.json() == {"asset": "BTC", "available": "0.5", "held": "0"}
+    assert announced(news) == [(trader, "BTC", Decimal("0.5"), Decimal(0))]  # to the trader, live
     audit = await db.fetchrow(
         "SELECT actor_id, subject, details FROM audit_log WHERE action = 'ledger.deposit'"
     )

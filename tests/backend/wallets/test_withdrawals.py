@@ -17,7 +17,7 @@ from eth_tester import EthereumTester, PyEVMBackend
 from fastapi import FastAPI
 from hexbytes import HexBytes
 from signer_support import DENIED_ADDRESS, ETH_TESTER_CHAIN_ID, HOT_ADDRESS, ONE_ETHER, SignerProcess
-from tests_support import assert_problem
+from tests_support import announced, assert_problem, balance_news
 from withdrawal_support import (
     FEE,
     EthTesterRpc,
@@ -140,7 +140,9 @@ async def test_a_withdrawal_is_reviewed_signed_broadcast_and_confirmed_on_chain(
     assert approved.json()["status"] == "approved"
 
     destination_before = evm.get_balance(DESTINATION)
+    news = balance_news(app)
     assert await process(app) == 3  # signed, broadcast, confirmed in one pass (eth-tester mines at once)
+    assert announced(news) == [(trader.id, "ETH", Decimal("1.499"), Decimal(0))]  # the hold is gone, live
     done = (await client.get(f"/api/v1/withdrawals/{withdrawal['id']}", headers=headers)).json()
     assert done["status"] == "confirmed", done
     assert (done["nonce"], done["from_address"]) == (0, HOT_ADDRESS)
@@ -334,12 +336,14 @@ async def test_a_rejected_withdrawal_returns_the_funds(
     trader = await make_account(settings, eth=Decimal(1))
     headers = await sign_in(client, trader)
     officer = await officer_headers(client, settings)
+    news = balance_news(app)
     created = (
         await client.post(
             "/api/v1/withdrawals", json=request_body("0.5", totp=trader.second_factor()), headers=headers
         )
     ).json()
     assert await eth_balance(db, trader) == (Decimal("0.499"), Decimal("0.501"))
+    assert announced(news) == [(trader.id, "ETH", Decimal("0.499"), Decimal("0.501"))]
 
     rejected = await client.post(
         f"/api/v1/compliance/withdrawals/{created['id']}/reject",
@@ -349,6 +353,7 @@ async def test_a_rejected_withdrawal_returns_the_funds(
     assert rejected.status_code == 200, rejected.text
     assert (rejected.json()["status"], rejected.json()["review_comment"]) == ("rejected", "unknown party")
     assert await eth_balance(db, trader) == (Decimal(1), Decimal(0))
+    assert announced(news) == [(trader.id, "ETH", Decimal(1), Decimal(0))]  # the trader sees it back
     assert await actions(db, created["id"]) == ["requested", "pending_review", "rejected"]
     assert await process(app) == 0
 
@@ -387,7 +392,9 @@ async def test_a_broadcast_the_node_refuses_fails_and_releases_the_hold(
                 json={"comment": "ok"},
                 headers=officer,
             )
+            news = balance_news(app)
             assert await process(app) == 2  # signed, then failed at broadcast
+            assert announced(news) == [(trader.id, "ETH", Decimal(1), Decimal(0))]
             failed = (await client.get(f"/api/v1/withdrawals/{created['id']}", headers=headers)).json()
     assert failed["status"] == "failed"
     assert failed["failure_reason"].startswith("broadcast refused"), failed
