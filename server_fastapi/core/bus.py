@@ -249,6 +249,15 @@ class Bus(Generic[T]):
         self._handler_tasks[subscription] = task
         return subscription
 
+    def feed(self, subscription: Subscription[Any]) -> None:
+        """Also deliver this channel's events into `subscription`, which belongs to another channel: one
+        queue fed by several channels holds their events in the order they were published. `DROP_OLDEST`
+        only, so one channel's publisher never waits for a queue shared with others."""
+        if subscription.overflow is not Overflow.DROP_OLDEST:
+            raise ValueError("only a drop_oldest subscription can be fed by several channels")
+        if subscription not in self._subscriptions:
+            self._subscriptions.append(subscription)
+
     def unsubscribe(self, subscription: Subscription[T]) -> None:
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
@@ -325,7 +334,8 @@ class Bus(Generic[T]):
         """Stop accepting events, let handler subscribers finish what is queued, then stop them."""
         self._closed = True
         for subscription in list(self._subscriptions):
-            subscription.close()
+            if subscription.bus is self:  # one this channel only feeds is closed by its own channel
+                subscription.close()
         tasks = list(self._handler_tasks.values())
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=drain_seconds)
@@ -370,7 +380,8 @@ class EventBus:
     def stats(self) -> Iterable[tuple[str, Subscription[Any]]]:
         for name, bus in self.channels.items():
             for subscription in bus.subscriptions:
-                yield name, subscription
+                if subscription.bus is bus:
+                    yield name, subscription
 
     async def close(self, drain_seconds: float = 10.0) -> None:
         await asyncio.gather(*(bus.close(drain_seconds) for bus in self.channels.values()))
@@ -409,6 +420,8 @@ class BusMetricsCollector:
         for name, channel in self._bus.channels.items():
             published.add_metric([name], channel.published)
             for subscription in channel.subscriptions:
+                if subscription.bus is not channel:
+                    continue  # fed from here, reported under its own channel
                 labels = [name, subscription.name]
                 depth.add_metric(labels, subscription.depth)
                 delivered.add_metric(labels, subscription.stats.delivered)

@@ -4,17 +4,18 @@ Domains say which channels cross processes with name patterns (`bridge.carry("ti
 see each domain's `events.py`); a channel matching one is bridged whenever it is created, so a new
 instrument's `ticks.NEW-SYM` crosses processes from its first event, without a restart.
 
-Out: a local subscriber per bridged channel appends every event published in this process to the stream
-(JSON, with the channel name, the publishing process id and the W3C `traceparent`). It drops the oldest
-(logged and counted) when Redis stays away long enough to fill it: a Redis outage must never stall the
-venue, whose publishers would otherwise wait.
+Out: one outbox queue, fed by every bridged channel (`Bus.feed`), holds the events published in this
+process in their publish order; one task appends them to the stream in that order, a pipeline per batch
+(JSON, with the channel name, the publishing process id and the W3C `traceparent`). The outbox drops the
+oldest (logged and counted) when Redis stays away long enough to fill it: a Redis outage must never stall
+the venue, whose publishers would otherwise wait.
 In: one reader task follows the stream and republishes other processes' events on the local channel of
 the same name, tagged with their origin, when this process has that channel (otherwise nobody here
 listens). Only subscribers that ask for remote events (`include_remote=True`) see them.
 
-One stream rather than one per channel: channels added at runtime need no new reader position. Each
-channel's events keep their publish order; events of different channels are forwarded by separate tasks,
-so across channels the stream's order may differ from the publish order.
+One stream rather than one per channel: channels added at runtime need no new reader position, and a
+reader sees one process's events in the order they were published, across channels too (a trade's order
+update before its balance change, as the engine published them).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from opentelemetry import context as otel_context
 from opentelemetry.propagate import extract, inject
 from redis.asyncio import Redis
 
-from server_fastapi.core.bus import Bus, Envelope, EventBus, Gap, Overflow, Subscription
+from server_fastapi.core.bus import Bus, Envelope, Event, EventBus, Gap, Overflow
 
 logger = logging.getLogger(__name__)
 
 STREAM = "tessera:bus"
+OUTBOX_CHANNEL = "redis-bridge.outbox"
 
 
 class RedisStreamBridge:
@@ -53,12 +55,14 @@ class RedisStreamBridge:
         self.stream = stream
         self._max_stream_length = max_stream_length
         self._read_block_ms = read_block_ms
-        self._outbox_size = outbox_size
         self._patterns: list[str] = []
         self._matcher: re.Pattern[str] | None = None
-        self._outboxes: dict[str, Subscription[Any]] = {}
+        # The outbox's own channel carries nothing; it gives the queue a name in the bus metrics.
+        self._outbox = bus.channel(OUTBOX_CHANNEL, Event).subscribe(
+            "redis-bridge", maxsize=outbox_size, overflow=Overflow.DROP_OLDEST
+        )
+        self._fed: list[Bus[Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._started = False
         self._stopping = False
         self.following = asyncio.Event()
         """Set once the reader knows where the stream ends and follows it."""
@@ -79,26 +83,20 @@ class RedisStreamBridge:
         return self._matcher is not None and self._matcher.match(name) is not None
 
     def _channel_created(self, channel: Bus[Any]) -> None:
-        if channel.name in self._outboxes or not self.carries(channel.name):
+        if channel in self._fed or channel is self._outbox.bus or not self.carries(channel.name):
             return
-        # Subscribed at once, so nothing published before `start` (or before the task runs) is missed.
-        outbox = channel.subscribe("redis-bridge", maxsize=self._outbox_size, overflow=Overflow.DROP_OLDEST)
-        self._outboxes[channel.name] = outbox
-        if self._started:
-            self._start_forwarding(outbox)
-
-    def _start_forwarding(self, outbox: Subscription[Any]) -> None:
-        self._tasks.append(asyncio.create_task(self._forward(outbox), name=f"bridge-out:{outbox.bus.name}"))
+        # Fed at once, so nothing published before `start` (or before the forwarder runs) is missed.
+        channel.feed(self._outbox)
+        self._fed.append(channel)
 
     async def start(self) -> None:
         """Forward local events and follow the stream from its current end. Returns at once: while Redis
         is unreachable the bridge waits for it in the background."""
-        self._started = True
-        for outbox in self._outboxes.values():
-            self._start_forwarding(outbox)
+        self._tasks.append(asyncio.create_task(self._forward(), name="bridge-out"))
         self._tasks.append(asyncio.create_task(self._follow(), name="bridge-in"))
 
-    async def _forward(self, outbox: Subscription[Any]) -> None:
+    async def _forward(self) -> None:
+        outbox = self._outbox
         while (first := await outbox.get()) is not None:
             batch: list[Envelope[Any]] = []
             for delivery in [first, *outbox.drain_ready()]:
@@ -106,12 +104,12 @@ class RedisStreamBridge:
                     self.dropped += delivery.missed
                     logger.warning(
                         "redis bridge dropped events while Redis was unreachable",
-                        extra={"channel": delivery.channel, "missed": delivery.missed},
+                        extra={"missed": delivery.missed},
                     )
                     continue
                 batch.append(delivery)
             if batch:
-                await _retrying(lambda batch=batch: self._append(batch), what=f"forwarding {outbox.bus.name}")
+                await _retrying(lambda batch=batch: self._append(batch), what="forwarding events")
                 self.forwarded += len(batch)
 
     async def _append(self, envelopes: list[Envelope[Any]]) -> None:
@@ -172,8 +170,9 @@ class RedisStreamBridge:
         """Forward what is queued, then stop. The reader ends after its current blocking read: redis-py
         does not reliably give up a blocking XREAD when its task is cancelled."""
         self._stopping = True
-        for outbox in self._outboxes.values():
-            outbox.unsubscribe()
+        for channel in self._fed:
+            channel.unsubscribe(self._outbox)
+        self._outbox.unsubscribe()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=self._read_block_ms / 1000 + 5)
             for task in pending:

@@ -106,3 +106,31 @@ async def test_channels_outside_the_patterns_stay_in_their_process(redis_url: st
     await here.close()
     await there.close()
     await redis.aclose()
+
+
+async def test_events_of_several_channels_reach_the_stream_in_publish_order(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    stream = "tessera:bus:test-order"
+    await redis.delete(stream)
+    bus = EventBus(process_id="test-order")
+    bridge = RedisStreamBridge(bus, redis, stream=stream, read_block_ms=100)
+    bridge.carry("test.order.*")
+    channels = [bus.channel(f"test.order.{name}", Ping) for name in ("orders", "fills", "balances")]
+    await bridge.start()
+    published = []
+    for n in range(300):
+        channel = channels[(n * 7 + n // 5) % 3]  # interleaved, in runs of different lengths
+        await channel.publish(Ping(n=n, sender=channel.name))
+        published.append((channel.name, n))
+        if n % 50 == 0:
+            await asyncio.sleep(0)  # let the forwarder take part of it: several batches
+    await bridge.close()
+    entries = await redis.xrange(stream)
+    await redis.delete(stream)
+    await bus.close()
+    await redis.aclose()
+    streamed = [
+        (fields[b"channel"].decode(), json.loads(fields[b"data"])["n"]) for _entry_id, fields in entries
+    ]
+    assert streamed == published
+    assert bridge.forwarded == 300
