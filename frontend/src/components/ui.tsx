@@ -57,34 +57,8 @@ export function TextField({
   error,
   hint,
   ...input
-}: ComponentProps<"input"> & { label: string; error?: string | undefined; hint?: string }) {
-  const id = useId();
-  const messageId = `${id}-message`;
-  return (
-    <div className={css({ display: "flex", flexDirection: "column", gap: "1" })}>
-      <label htmlFor={id} className={css({ fontSize: "sm", fontWeight: "medium" })}>
-        {label}
-      </label>
-      <input
-        id={id}
-        className={inputClass}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error || hint ? messageId : undefined}
-        {...input}
-      />
-      <FieldMessage id={messageId} error={error} hint={hint} />
-    </div>
-  );
-}
-
-/** A field's error, or else its hint, which the input names in `aria-describedby`. */
-function FieldMessage({ id, error, hint }: { id: string; error: string | undefined; hint: string | undefined }) {
-  if (!error && !hint) return null;
-  return (
-    <p id={id} className={css({ color: error ? "danger" : "fg.muted", fontSize: "xs" })}>
-      {error || hint}
-    </p>
-  );
+}: ComponentProps<"input"> & FieldText) {
+  return <Field label={label} error={error} hint={hint} control={(wiring) => <input className={inputClass} {...wiring} {...input} />} />;
 }
 
 /** A native select with the same label, hint and error wiring as `TextField`. */
@@ -94,7 +68,31 @@ export function SelectField({
   hint,
   options,
   ...select
-}: ComponentProps<"select"> & { label: string; error?: string | undefined; hint?: string; options: { value: string; label: string }[] }) {
+}: ComponentProps<"select"> & FieldText & { options: { value: string; label: string }[] }) {
+  return (
+    <Field
+      label={label}
+      error={error}
+      hint={hint}
+      control={(wiring) => (
+        <select className={inputClass} {...wiring} {...select}>
+          {options.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+      )}
+    />
+  );
+}
+
+type FieldText = { label: string; error?: string | undefined; hint?: string | undefined };
+
+type ControlWiring = { id: string; "aria-invalid": true | undefined; "aria-describedby": string | undefined };
+
+/** A label, the control `control` renders with the wiring it is given, and the field's message. */
+function Field({ label, error, hint, control }: FieldText & { control: (wiring: ControlWiring) => ReactNode }) {
   const id = useId();
   const messageId = `${id}-message`;
   return (
@@ -102,15 +100,19 @@ export function SelectField({
       <label htmlFor={id} className={css({ fontSize: "sm", fontWeight: "medium" })}>
         {label}
       </label>
-      <select id={id} className={inputClass} aria-invalid={error ? true : undefined} aria-describedby={error || hint ? messageId : undefined} {...select}>
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
+      {control({ id, "aria-invalid": error ? true : undefined, "aria-describedby": error || hint ? messageId : undefined })}
       <FieldMessage id={messageId} error={error} hint={hint} />
     </div>
+  );
+}
+
+/** A field's error, or else its hint, which the control names in `aria-describedby`. */
+function FieldMessage({ id, error, hint }: { id: string; error: string | undefined; hint: string | undefined }) {
+  if (!error && !hint) return null;
+  return (
+    <p id={id} className={css({ color: error ? "danger" : "fg.muted", fontSize: "xs" })}>
+      {error || hint}
+    </p>
   );
 }
 
