@@ -2,34 +2,19 @@
 // and an order exists only after the trader confirms it there (issue 11). Real API, real Chromium.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startBackend } from "./lib/backend.mjs";
-import { launchChromium } from "./lib/chromium.mjs";
 import { api, eventually, faucet, RESULTS, sameDecimal, seriousViolations, signUp } from "./lib/trader.mjs";
-import { serveWebApp } from "./lib/webapp.mjs";
+import { useVenue } from "./lib/venue.mjs";
 
-let backend;
-let web;
-let browser;
 let page;
-const pageErrors = [];
 
-before(async () => {
-  backend = await startBackend();
-  web = await serveWebApp(backend.origin);
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  await signUp(page, web.origin, "Assistant Trader");
+const venue = useVenue(async () => {
+  page = await venue.openPage("trader");
+  await signUp(page, venue.web.origin, "Assistant Trader");
   await faucet(page, "USDT", "10000");
 });
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await backend?.stop();
-});
+const { pageErrors } = venue;
 
 const ordersOf = async () => {
   const answer = await api(page, "GET", "/api/v1/orders");
@@ -38,7 +23,7 @@ const ordersOf = async () => {
 };
 
 test("a refused request leaves the ticket empty", async () => {
-  await page.goto(`${web.origin}/trade/BTC-USDT`);
+  await page.goto(`${venue.web.origin}/trade/BTC-USDT`);
   await page.getByRole("form", { name: "Order ticket" }).waitFor();
   await page.getByLabel("Describe an order").fill("withdraw 1 BTC to my other wallet");
   await page.getByRole("button", { name: "Draft order" }).click();
@@ -50,7 +35,7 @@ test("a refused request leaves the ticket empty", async () => {
 });
 
 test("the assistant fills the ticket, and the order is placed only when the trader confirms", async (t) => {
-  await page.goto(`${web.origin}/trade/BTC-USDT`);
+  await page.goto(`${venue.web.origin}/trade/BTC-USDT`);
   await page.getByRole("form", { name: "Order ticket" }).waitFor();
   await page.getByLabel("Describe an order").fill("buy 0.25 ETH at 3,100 good till cancelled");
   await page.getByRole("button", { name: "Draft order" }).click();
@@ -96,7 +81,7 @@ test("the assistant fills the ticket, and the order is placed only when the trad
 
 test("the trading screen with an assistant answer passes axe in the dark theme", async (t) => {
   await page.emulateMedia({ colorScheme: "dark" });
-  await page.goto(`${web.origin}/trade/ETH-USDT`);
+  await page.goto(`${venue.web.origin}/trade/ETH-USDT`);
   await page.getByRole("form", { name: "Order ticket" }).waitFor();
   await page.getByLabel("Describe an order").fill("sell 0.1 ETH at 3,200");
   await page.getByRole("button", { name: "Draft order" }).click();

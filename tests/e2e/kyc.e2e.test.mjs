@@ -4,12 +4,10 @@
 // as stored, and the withdrawals page stops asking for it.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startBackend } from "./lib/backend.mjs";
-import { launchChromium } from "./lib/chromium.mjs";
 import { api, fieldState, problemDetailAt, RESULTS, seriousViolations, signUp } from "./lib/trader.mjs";
-import { serveWebApp } from "./lib/webapp.mjs";
+import { useVenue } from "./lib/venue.mjs";
 
 const KYC_NOTICE = "Your identity (KYC) is needed before you can withdraw";
 // What the trader types; "UK" is no ISO 3166-1 code (the United Kingdom's is GB), so the API refuses it.
@@ -28,26 +26,13 @@ const IDENTITY = {
   "Place of birth": "London",
 };
 
-let backend;
-let web;
-let browser;
 let page;
-const pageErrors = [];
 
-before(async () => {
-  backend = await startBackend();
-  web = await serveWebApp(backend.origin);
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  await signUp(page, web.origin, "Ada Lovelace");
+const venue = useVenue(async () => {
+  page = await venue.openPage("trader");
+  await signUp(page, venue.web.origin, "Ada Lovelace");
 });
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await backend?.stop();
-});
+const { pageErrors } = venue;
 
 /** Clicks "Save identity" and returns the API's answer to the PUT it sends. */
 async function save() {
@@ -63,7 +48,7 @@ test("a trader without an identity is told so on the withdrawals page and led to
   assert.equal(missing.status, 404);
   assert.equal(missing.body.type, "urn:tessera:problem:kyc-missing");
 
-  await page.goto(`${web.origin}/withdrawals`);
+  await page.goto(`${venue.web.origin}/withdrawals`);
   await page.getByRole("heading", { name: "Withdrawals", level: 1 }).waitFor();
   const notice = page.getByRole("note", { name: KYC_NOTICE });
   await notice.waitFor();
@@ -121,7 +106,7 @@ test("the KYC form shows the API's field error on its field, then saves the iden
 test("the withdrawals page no longer asks for the identity", async () => {
   const [kyc] = await Promise.all([
     page.waitForResponse((response) => response.url().endsWith("/api/v1/kyc") && response.request().method() === "GET"),
-    page.goto(`${web.origin}/withdrawals`),
+    page.goto(`${venue.web.origin}/withdrawals`),
   ]);
   assert.equal(kyc.status(), 200);
   await page.getByRole("form", { name: "New withdrawal" }).waitFor();

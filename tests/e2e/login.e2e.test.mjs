@@ -1,31 +1,15 @@
 // Opens the built sign-in page served in front of the real API, checks it with axe, and saves a screenshot.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import AxeBuilder from "@axe-core/playwright";
+import { RESULTS, seriousViolations } from "./lib/trader.mjs";
+import { useVenue } from "./lib/venue.mjs";
 
-import { ROOT, startBackend } from "./lib/backend.mjs";
-import { launchChromium } from "./lib/chromium.mjs";
-import { serveWebApp } from "./lib/webapp.mjs";
-
-const RESULTS = join(ROOT, "test-results");
-let backend;
-let web;
 let browser;
 
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  backend = await startBackend();
-  web = await serveWebApp(backend.origin);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await backend?.stop();
+const venue = useVenue(async () => {
+  browser = await venue.launch();
 });
 
 async function openPage(path, colorScheme) {
@@ -33,7 +17,7 @@ async function openPage(path, colorScheme) {
   await page.emulateMedia({ colorScheme });
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(`${web.origin}${path}`);
+  await page.goto(`${venue.web.origin}${path}`);
   return { page, errors };
 }
 
@@ -45,14 +29,11 @@ for (const colorScheme of ["light", "dark"]) {
     assert.ok(await page.getByLabel("Email").isVisible());
     assert.ok(await page.getByLabel("Password").isVisible());
 
-    const results = await new AxeBuilder({ page }).analyze();
-    const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-    for (const violation of results.violations) t.diagnostic(`axe ${violation.impact}: ${violation.id} (${violation.nodes.length})`);
-    assert.deepEqual(serious.map((violation) => violation.id), [], "axe found serious or critical violations");
+    assert.deepEqual(await seriousViolations(page, t), [], "axe found serious or critical violations");
 
     const screenshot = join(RESULTS, `login-${colorScheme}.png`);
     await page.screenshot({ path: screenshot, fullPage: true });
-    t.diagnostic(`served by ${web.servedBy}; screenshot ${screenshot}`);
+    t.diagnostic(`served by ${venue.web.servedBy}; screenshot ${screenshot}`);
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -62,10 +43,7 @@ for (const colorScheme of ["light", "dark"]) {
   test(`the sign-up page has no serious accessibility violations (${colorScheme} theme)`, async (t) => {
     const { page, errors } = await openPage("/signup", colorScheme);
     await page.getByRole("heading", { name: "Create your account" }).waitFor();
-    const results = await new AxeBuilder({ page }).analyze();
-    for (const violation of results.violations) t.diagnostic(`axe ${violation.impact}: ${violation.id} (${violation.nodes.length})`);
-    const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-    assert.deepEqual(serious.map((violation) => violation.id), [], "axe found serious or critical violations");
+    assert.deepEqual(await seriousViolations(page, t), [], "axe found serious or critical violations");
     await page.screenshot({ path: join(RESULTS, `signup-${colorScheme}.png`), fullPage: true });
     assert.deepEqual(errors, []);
     await page.close();

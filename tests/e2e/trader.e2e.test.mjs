@@ -1,46 +1,21 @@
 // A new trader signs up through the built app against the real API, sees the markets, a market's trading
 // screen, and is kept out of the compliance page. Each step saves a screenshot into test-results/.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import AxeBuilder from "@axe-core/playwright";
+import { RESULTS, seriousViolations } from "./lib/trader.mjs";
+import { useVenue } from "./lib/venue.mjs";
 
-import { ROOT, startBackend } from "./lib/backend.mjs";
-import { launchChromium } from "./lib/chromium.mjs";
-import { serveWebApp } from "./lib/webapp.mjs";
-
-const RESULTS = join(ROOT, "test-results");
-let backend;
-let web;
-let browser;
 let page;
-const pageErrors = [];
 
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  backend = await startBackend();
-  web = await serveWebApp(backend.origin);
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
+const venue = useVenue(async () => {
+  page = await venue.openPage("trader");
 });
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await backend?.stop();
-});
-
-async function seriousViolations(t) {
-  const results = await new AxeBuilder({ page }).analyze();
-  for (const violation of results.violations) t.diagnostic(`axe ${violation.impact}: ${violation.id} (${violation.nodes.length})`);
-  return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
-}
+const { pageErrors } = venue;
 
 test("a new trader signs up and lands on the markets", async (t) => {
-  await page.goto(`${web.origin}/signup`);
+  await page.goto(`${venue.web.origin}/signup`);
   await page.getByLabel("Name").fill("Ada Trader");
   await page.getByLabel("Email").fill(`ada-${Date.now()}@example.com`);
   await page.getByLabel("Password").fill("correct horse battery staple 42");
@@ -49,7 +24,7 @@ test("a new trader signs up and lands on the markets", async (t) => {
   await page.getByRole("heading", { name: "Markets" }).waitFor();
   await page.getByRole("status").filter({ hasText: /live|connecting|reconnecting/ }).first().waitFor();
   await page.screenshot({ path: join(RESULTS, "markets.png"), fullPage: true });
-  assert.deepEqual(await seriousViolations(t), []);
+  assert.deepEqual(await seriousViolations(page, t), []);
   assert.deepEqual(pageErrors, []);
 });
 
@@ -64,12 +39,12 @@ test("the trading screen of a market renders its ticket, book and chart", async 
   await page.getByRole("table", { name: "Order book" }).waitFor();
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(RESULTS, "trade.png"), fullPage: true });
-  assert.deepEqual(await seriousViolations(t), []);
+  assert.deepEqual(await seriousViolations(page, t), []);
   assert.deepEqual(pageErrors, []);
 });
 
 test("a trader cannot open the compliance page", async () => {
-  await page.goto(`${web.origin}/compliance`);
+  await page.goto(`${venue.web.origin}/compliance`);
   await page.waitForURL(/\/markets$/);
   assert.equal(await page.getByRole("link", { name: "Compliance" }).count(), 0);
   await page.screenshot({ path: join(RESULTS, "compliance-refused.png"), fullPage: true });
@@ -77,10 +52,10 @@ test("a trader cannot open the compliance page", async () => {
 
 for (const path of ["/portfolio", "/withdrawals", "/settings"]) {
   test(`${path} renders for a trader without serious accessibility violations`, async (t) => {
-    await page.goto(`${web.origin}${path}`);
+    await page.goto(`${venue.web.origin}${path}`);
     await page.getByRole("heading", { level: 1 }).waitFor();
     await page.screenshot({ path: join(RESULTS, `${path.slice(1)}.png`), fullPage: true });
-    assert.deepEqual(await seriousViolations(t), []);
+    assert.deepEqual(await seriousViolations(page, t), []);
     assert.deepEqual(pageErrors, []);
   });
 }

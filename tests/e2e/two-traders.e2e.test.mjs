@@ -3,41 +3,23 @@
 // book and their balances change. Screenshots of both pages go into test-results/.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startBackend } from "./lib/backend.mjs";
-import { launchChromium } from "./lib/chromium.mjs";
 import { eventually, faucet, RESULTS, seriousViolations, signUp } from "./lib/trader.mjs";
-import { serveWebApp } from "./lib/webapp.mjs";
+import { useVenue } from "./lib/venue.mjs";
 
 const SYMBOL = "BTC-USDT";
-let backend;
-let web;
-const browsers = [];
-const pageErrors = [];
-
-before(async () => {
-  backend = await startBackend();
-  web = await serveWebApp(backend.origin);
-});
-
-after(async () => {
-  for (const browser of browsers) await browser.close();
-  await web?.close();
-  await backend?.stop();
-});
+const venue = useVenue();
+const { pageErrors } = venue;
 
 async function openTrader(name) {
-  const browser = await launchChromium();
-  browsers.push(browser);
-  const page = await browser.context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(`${name}: ${error.message}`));
-  await signUp(page, web.origin, name);
+  const page = await venue.openPage(name);
+  await signUp(page, venue.web.origin, name);
   return page;
 }
 
 async function openTradeScreen(page) {
-  await page.goto(`${web.origin}/trade/${SYMBOL}`);
+  await page.goto(`${venue.web.origin}/trade/${SYMBOL}`);
   await page.getByRole("form", { name: "Order ticket" }).waitFor();
   await page.getByRole("status").filter({ hasText: /^live$/ }).waitFor();
   // Set on this document only: still there at the end means the page never reloaded.

@@ -5,10 +5,9 @@
 // the officer reads the sentinel's wash-trade alert, its evidence, acknowledges and resolves it.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startBackend } from "./lib/backend.mjs";
-import { launchChromium, testClientIp } from "./lib/chromium.mjs";
+import { testClientIp } from "./lib/chromium.mjs";
 import {
   api,
   enrolTotp,
@@ -22,7 +21,7 @@ import {
   signUp,
   totpCode,
 } from "./lib/trader.mjs";
-import { serveWebApp } from "./lib/webapp.mjs";
+import { useVenue } from "./lib/venue.mjs";
 
 // The compliance officer among the dev backend's demo accounts (server_fastapi/auth/demo.py).
 const OFFICER = { email: "cleo@demo.tessera.test", password: "Tessera-demo-pass-3" };
@@ -37,39 +36,20 @@ const TRADER_KYC = {
   },
 };
 
-let backend;
-let web;
-const browsers = [];
 let trader;
 let officer;
 let totpSecret;
-const pageErrors = [];
 
-before(async () => {
-  backend = await startBackend();
-  web = await serveWebApp(backend.origin);
-  trader = await openPage("trader");
-  await signUp(trader, web.origin, "Wendy Withdrawer");
+const venue = useVenue(async () => {
+  trader = await venue.openPage("trader");
+  await signUp(trader, venue.web.origin, "Wendy Withdrawer");
   await faucet(trader, "ETH", "1");
   const kyc = await api(trader, "PUT", "/api/v1/kyc", TRADER_KYC);
   assert.equal(kyc.status, 200, JSON.stringify(kyc.body));
   // Withdrawals need 2FA; turning it on goes through the settings page like a trader would.
-  totpSecret = await enrolTotp(trader, web.origin);
+  totpSecret = await enrolTotp(trader, venue.web.origin);
 });
-
-after(async () => {
-  for (const browser of browsers) await browser.close();
-  await web?.close();
-  await backend?.stop();
-});
-
-async function openPage(who, options) {
-  const browser = await launchChromium(options);
-  browsers.push(browser);
-  const page = await browser.context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(`${who}: ${error.message}`));
-  return page;
-}
+const { pageErrors } = venue;
 
 /** Submits the form and returns the API's answer to it. */
 async function submit(page) {
@@ -81,7 +61,7 @@ async function submit(page) {
 }
 
 test("the withdrawal form shows the API's field errors beside the fields", async (t) => {
-  await trader.goto(`${web.origin}/withdrawals`);
+  await trader.goto(`${venue.web.origin}/withdrawals`);
   await trader.getByRole("heading", { name: "Withdrawals", level: 1 }).waitFor();
   await trader.getByLabel("Amount", { exact: true }).fill("0.1");
   await trader.getByLabel("Destination address", { exact: true }).fill(BAD_CHECKSUM);
@@ -115,7 +95,7 @@ test("the withdrawal form shows the API's field errors beside the fields", async
 });
 
 test("a trader cannot open the compliance page", async () => {
-  await trader.goto(`${web.origin}/compliance`);
+  await trader.goto(`${venue.web.origin}/compliance`);
   await trader.waitForURL(/\/markets$/);
   assert.equal(await trader.getByRole("link", { name: "Compliance" }).count(), 0);
   assert.equal((await api(trader, "GET", "/api/v1/compliance/withdrawals?status=pending_review")).status, 403);
@@ -123,12 +103,12 @@ test("a trader cannot open the compliance page", async () => {
 });
 
 test("a compliance officer sees the withdrawal in the review queue and rejects it", async (t) => {
-  await trader.goto(`${web.origin}/withdrawals`);
+  await trader.goto(`${venue.web.origin}/withdrawals`);
   const history = trader.getByRole("table", { name: "Withdrawal history" });
   await history.getByText("pending review").waitFor();
 
-  officer = await openPage("officer");
-  await signIn(officer, web.origin, OFFICER.email, OFFICER.password);
+  officer = await venue.openPage("officer");
+  await signIn(officer, venue.web.origin, OFFICER.email, OFFICER.password);
   await officer.getByRole("link", { name: "Compliance" }).click();
   await officer.getByRole("heading", { name: "Compliance", level: 1 }).waitFor();
   const queue = officer.getByRole("table", { name: "Withdrawals waiting for review" });
@@ -158,9 +138,9 @@ test("a compliance officer sees the withdrawal in the review queue and rejects i
 test("the officer reviews a wash-trade alert: evidence, acknowledgement, resolution", async (t) => {
   // Two accounts behind one address trading with each other: the sentinel links them as one person.
   const sharedIp = testClientIp();
-  const [seller, buyer] = [await openPage("wash seller", { clientIp: sharedIp }), await openPage("wash buyer", { clientIp: sharedIp })];
-  await signUp(seller, web.origin, "Wash Seller");
-  await signUp(buyer, web.origin, "Wash Buyer");
+  const [seller, buyer] = [await venue.openPage("wash seller", { clientIp: sharedIp }), await venue.openPage("wash buyer", { clientIp: sharedIp })];
+  await signUp(seller, venue.web.origin, "Wash Seller");
+  await signUp(buyer, venue.web.origin, "Wash Buyer");
   await faucet(seller, "BTC", "1");
   await faucet(buyer, "USDT", "1000");
   const sell = await api(seller, "POST", "/api/v1/orders", { symbol: "BTC-USDT", side: "sell", type: "limit", price: "60000", quantity: "0.001", time_in_force: "GTC" });
@@ -169,7 +149,7 @@ test("the officer reviews a wash-trade alert: evidence, acknowledgement, resolut
   assert.equal(buy.status, 201, JSON.stringify(buy.body));
   await eventually("the sentinel's alert", async () => (await api(officer, "GET", "/api/v1/compliance/alerts?kind=wash_trade")).body?.items?.length > 0, 30_000);
 
-  await officer.goto(`${web.origin}/compliance`);
+  await officer.goto(`${venue.web.origin}/compliance`);
   const alerts = officer.getByRole("table", { name: "Alerts" });
   const row = alerts.getByRole("row").filter({ hasText: "wash trade" });
   await row.waitFor();
