@@ -161,32 +161,60 @@ async def set_signed(
 
 async def next_in_status(conn: Connection, status: str) -> Record | None:
     """The oldest withdrawal in `status` nobody else is working on, locked (SKIP LOCKED) for this
-    transaction; signed ones in nonce order, so a hot wallet's transactions reach the chain in sequence."""
-    order = "chain_id, hot_key_id, nonce" if status == "signed" else "id"
+    transaction. A signed one only when it holds its hot wallet's lowest signed nonce: a node queues a
+    transaction with a gap before its nonce instead of mining it, so they go out strictly in sequence."""
+    if status == "signed":
+        return await conn.fetchrow(
+            f"""
+            SELECT {_COLUMNS} FROM withdrawals w
+             WHERE status = 'signed'
+               AND NOT EXISTS (
+                   SELECT 1 FROM withdrawals earlier
+                    WHERE earlier.status = 'signed' AND earlier.hot_key_id = w.hot_key_id
+                      AND earlier.chain_id = w.chain_id AND earlier.nonce < w.nonce)
+             ORDER BY chain_id, hot_key_id, nonce
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED
+            """  # noqa: S608 (constant columns)
+        )
     return await conn.fetchrow(
         f"""
         SELECT {_COLUMNS} FROM withdrawals
          WHERE status = $1
-         ORDER BY {order}
+         ORDER BY id
          LIMIT 1
          FOR UPDATE SKIP LOCKED
-        """,  # noqa: S608 (constant columns and order)
+        """,  # noqa: S608 (constant columns)
         status,
     )
 
 
-async def rewind_nonce(conn: Connection, key_id: str, chain_id: int, unused: int) -> bool:
-    """Hand `unused` out again if it is the last nonce allocated; False when a later one was."""
-    result: str = await conn.execute(
+async def unsign_after(conn: Connection, key_id: str, chain_id: int, nonce: int) -> list[Record]:
+    """Send the signed, never broadcast withdrawals of `key_id` with a nonce above `nonce` back to
+    `approved`, their signatures dropped; returns what they were (id, nonce, tx_hash)."""
+    return await conn.fetch(
         """
-        UPDATE wallet_nonces SET next_nonce = $3
-         WHERE key_id = $1 AND chain_id = $2 AND next_nonce = $3 + 1
+        UPDATE withdrawals w
+           SET status = 'approved', from_address = NULL, nonce = NULL, raw_transaction = NULL,
+               tx_hash = NULL, updated_at = now()
+          FROM withdrawals old
+         WHERE old.id = w.id AND w.hot_key_id = $1 AND w.chain_id = $2 AND w.status = 'signed'
+           AND w.nonce > $3
+        RETURNING old.id, old.nonce, old.tx_hash
         """,
         key_id,
         chain_id,
-        unused,
+        nonce,
     )
-    return result == "UPDATE 1"
+
+
+async def set_next_nonce(conn: Connection, key_id: str, chain_id: int, nonce: int) -> None:
+    await conn.execute(
+        "UPDATE wallet_nonces SET next_nonce = $3 WHERE key_id = $1 AND chain_id = $2",
+        key_id,
+        chain_id,
+        nonce,
+    )
 
 
 async def ids_in_status(conn: Connection, status: str, limit: int) -> list[int]:

@@ -395,9 +395,26 @@ async def fail(
     conn: Connection, bus: EventBus, record: repo.Record, reason: str, *, never_sent: bool = False
 ) -> None:
     """Nothing left the venue: the hold goes back to the trader. `never_sent`: the node refused the signed
-    transaction, so its nonce was not used and is handed out again when no later one was."""
+    transaction, so its nonce was not used: it is handed out again, and the hot wallet's later signed
+    transactions (which no node would mine after that gap) go back to be signed afresh."""
     await _release(conn, bus, record)
     if never_sent and record["nonce"] is not None:
-        await repo.rewind_nonce(conn, record["hot_key_id"], record["chain_id"], record["nonce"])
+        await _reuse_nonce(conn, record["hot_key_id"], record["chain_id"], record["nonce"])
     await repo.set_status(conn, record["id"], "failed", failure_reason=reason)
     await _audit(conn, None, record["id"], "failed", reason=reason, tx_hash=record["tx_hash"])
+
+
+async def _reuse_nonce(conn: Connection, key_id: str, chain_id: int, unused: int) -> None:
+    # The counter's row lock waits for a signing in progress, so its transaction is among those unsigned.
+    await repo.lock_nonce(conn, key_id, chain_id)
+    for later in await repo.unsign_after(conn, key_id, chain_id, unused):
+        await _audit(
+            conn,
+            None,
+            later["id"],
+            "unsigned",
+            reason=f"the node refused nonce {unused}, so this one is signed again",
+            nonce=later["nonce"],
+            tx_hash=later["tx_hash"],
+        )
+    await repo.set_next_nonce(conn, key_id, chain_id, unused)

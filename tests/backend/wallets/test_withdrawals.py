@@ -404,6 +404,55 @@ async def test_a_broadcast_the_node_refuses_fails_and_releases_the_hold(
     assert await db.fetchval("SELECT next_nonce FROM wallet_nonces WHERE key_id = 'hot'") == 0
 
 
+async def test_after_a_refused_broadcast_later_withdrawals_are_signed_again_without_a_nonce_gap(
+    database_url: str,
+    redis_url: str,
+    signer_process: SignerProcess,
+    db: asyncpg.Connection[Any],
+) -> None:
+    chain = EthereumTester(PyEVMBackend())
+    chain.send_transaction(  # enough for the small withdrawal, not for the large one
+        {
+            "from": chain.get_accounts()[0],
+            "to": HOT_ADDRESS,
+            "value": 6 * ONE_ETHER // 10,
+            "gas": 21_000,
+            "gas_price": 10**10,
+        }
+    )
+    with EthTesterRpc(chain) as rpc:
+        settings = withdrawal_settings(database_url, redis_url, signer_process.home, rpc.url)
+        app = create_app(settings)
+        async with app.router.lifespan_context(app), client_for(app) as client:
+            trader = await make_account(settings, eth=Decimal(2))
+            large = await approved_withdrawal(client, settings, trader, DESTINATION, "0.9")
+            small = await approved_withdrawal(client, settings, trader, DESTINATION, "0.2")
+
+            assert await process(app) == 3  # both signed (nonces 0 and 1), the large one refused
+            first_pass = await db.fetch("SELECT id, status, nonce FROM withdrawals ORDER BY id")
+            assert [(r["status"], r["nonce"]) for r in first_pass] == [("failed", 0), ("approved", None)]
+
+            assert await process(app) == 3  # the small one signed with nonce 0, broadcast, confirmed
+    row = await db.fetchrow("SELECT status, nonce, tx_hash FROM withdrawals WHERE id = $1", small)
+    assert (row["status"], row["nonce"]) == ("confirmed", 0)
+    assert chain.get_transaction_by_hash(row["tx_hash"])["nonce"] == 0
+    assert chain.get_nonce(HOT_ADDRESS) == 1
+    assert await db.fetchval("SELECT next_nonce FROM wallet_nonces WHERE key_id = 'hot'") == 1
+    assert await actions(db, small) == [
+        "requested",
+        "pending_review",
+        "approved",
+        "signed",
+        "unsigned",
+        "signed",
+        "broadcast",
+        "confirmed",
+    ]
+    assert await actions(db, large) == ["requested", "pending_review", "approved", "signed", "failed"]
+    # Only the small withdrawal and its fee left the trader's account.
+    assert await eth_balance(db, trader) == (Decimal(2) - Decimal("0.2") - FEE, Decimal(0))
+
+
 async def approved_withdrawal(
     client: httpx.AsyncClient, settings: Settings, trader: Trader, destination: str, amount: str = "0.5"
 ) -> int:
@@ -422,6 +471,32 @@ async def approved_withdrawal(
     )
     assert approved.status_code == 200, approved.text
     return withdrawal_id
+
+
+async def test_a_signed_withdrawal_waits_while_an_earlier_nonce_is_being_broadcast(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    db: asyncpg.Connection[Any],
+    evm: EthereumTester,
+) -> None:
+    trader = await make_account(settings, eth=Decimal(2))
+    first = await approved_withdrawal(client, settings, trader, DESTINATION)
+    second = await approved_withdrawal(client, settings, trader, DESTINATION)
+    processor = app.state.withdrawals
+    assert await processor.sign_approved() == 2
+
+    async with db.transaction():  # another process is working on nonce 0
+        await db.execute("SELECT id FROM withdrawals WHERE id = $1 FOR UPDATE", first)
+        assert await processor.broadcast_signed(processor.rpc) == 0
+    assert evm.get_nonce(HOT_ADDRESS) == 0
+
+    assert await processor.broadcast_signed(processor.rpc) == 2
+    statuses = await db.fetch(
+        "SELECT status, nonce FROM withdrawals WHERE id = ANY($1) ORDER BY nonce", [first, second]
+    )
+    assert [(r["status"], r["nonce"]) for r in statuses] == [("broadcast", 0), ("broadcast", 1)]
+    assert evm.get_nonce(HOT_ADDRESS) == 2
 
 
 async def test_a_transaction_that_fails_on_chain_releases_the_hold(
