@@ -7,8 +7,13 @@ database, and every order is signed in the real way: a bearer access token from 
 limit does not get in the way). `CONCURRENCY` clients, one account each, send crossing limit orders around
 one price on BTC-USDT, so the engine matches, settles and releases holds for most of them; a
 response comes back once the order is committed and (within a second) matched. Prints one JSON object:
-orders/s and p50/p99 latency per server, the server's CPU time per order (its processes: what bounds one
-worker's throughput however busy the machine is) and the Granian/Uvicorn throughput ratio.
+orders/s and p50/p99 latency per server and the Granian/Uvicorn throughput ratio.
+
+It also prints the CPU time each party spends per order (`cpu_ms_per_order`): the server's processes, the
+PostgreSQL backends serving its database, Redis, and the clients (this process). Every party shares this
+machine's cores, so CPU per order, not the wall clock, says what bounds throughput however busy the machine
+is: `venue_cpu_bound_orders_per_s` is the most orders/s the machine's cores could serve at that cost if the
+load came from elsewhere and nothing else ran.
 
 The ceiling: the same clients against `order_route_ceiling_app.py` under the same Granian settings, the
 order route's request and response models and bearer dependency answering at once. What FastAPI, Granian
@@ -40,7 +45,13 @@ from typing import Any
 import httpx
 import uvloop
 from aiohttp import ClientSession, TCPConnector
-from bench_support import free_port, scratch_database, tree_cpu_seconds
+from bench_support import (
+    database_cpu_seconds,
+    free_port,
+    redis_cpu_seconds,
+    scratch_database,
+    tree_cpu_seconds,
+)
 
 from server_fastapi.auth import service as auth_service
 from server_fastapi.core.db import connect
@@ -119,8 +130,12 @@ async def _client_loop(
             errors.append(response.status)
 
 
-async def _drive(process: subprocess.Popen[bytes], base_url: str, tokens: list[str]) -> dict[str, Any]:
-    """Warm up, then `ORDERS` orders from `CONCURRENCY` clients; throughput, latency and server CPU."""
+async def _drive(
+    process: subprocess.Popen[bytes], base_url: str, tokens: list[str], database_dsn: str | None = None
+) -> dict[str, Any]:
+    """Warm up, then `ORDERS` orders from `CONCURRENCY` clients; throughput, latency and the CPU each party
+    spent per order: the server's processes, the database's backends and Redis (when `database_dsn` names
+    the app's database) and these clients."""
     async with ClientSession(base_url, connector=TCPConnector(limit=CONCURRENCY)) as session:
         rng = random.Random(7)
         warmup: list[float] = []
@@ -129,7 +144,7 @@ async def _drive(process: subprocess.Popen[bytes], base_url: str, tokens: list[s
         )
         latencies: list[float] = []
         errors: list[int] = []
-        cpu_before = tree_cpu_seconds(process.pid)
+        before = await _cpu_seconds(process, database_dsn)
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -138,17 +153,37 @@ async def _drive(process: subprocess.Popen[bytes], base_url: str, tokens: list[s
             )
         )
         elapsed = time.perf_counter() - started
-        cpu = tree_cpu_seconds(process.pid) - cpu_before
+        after = await _cpu_seconds(process, database_dsn)
     cuts = statistics.quantiles(latencies, n=100)
+    per_order = {
+        party: round((end - start) * 1000 / len(latencies), 2)
+        for party, end in after.items()
+        if end is not None and (start := before[party]) is not None
+    }
+    venue = sum(cpu for party, cpu in per_order.items() if party != "clients")
+    per_order["total"] = round(sum(per_order.values()), 2)
     return {
         "orders": len(latencies),
         "errors": len(errors),
         "orders_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(cuts[49] * 1000, 2),
         "p99_ms": round(cuts[98] * 1000, 2),
-        "server_cpu_ms_per_order": round(cpu * 1000 / len(latencies), 2),
-        "server_cpu_utilization": round(cpu / elapsed, 2),
+        "server_cpu_utilization": round(per_order["server"] * len(latencies) / 1000 / elapsed, 2),
+        "cpu_ms_per_order": per_order,
+        # The most orders/s this machine's cores could serve at this cost, the load coming from elsewhere.
+        "venue_cpu_bound_orders_per_s": round((os.cpu_count() or 1) * 1000 / venue),
     }
+
+
+async def _cpu_seconds(process: subprocess.Popen[bytes], database_dsn: str | None) -> dict[str, float | None]:
+    parties: dict[str, float | None] = {
+        "server": tree_cpu_seconds(process.pid),
+        "clients": time.process_time(),
+    }
+    if database_dsn is not None:
+        parties["database"] = await database_cpu_seconds(database_dsn)
+        parties["redis"] = await redis_cpu_seconds(REDIS_URL)
+    return parties
 
 
 async def _wait_healthy(base_url: str) -> None:
@@ -202,7 +237,7 @@ async def _measure_on(server: str, dsn: str) -> dict[str, Any]:
                         headers={"authorization": f"Bearer {token}"},
                     )
                     response.raise_for_status()
-        return await _drive(process, base_url, tokens)
+        return await _drive(process, base_url, tokens, dsn)
     finally:
         _stop(process)
 
@@ -246,6 +281,8 @@ async def main() -> None:
                 and results["granian"]["p99_ms"] < TARGET_P99_MS,
                 "ceiling_reaches_target": ceiling["orders_per_s"] >= TARGET_ORDERS_PER_S
                 and ceiling["p99_ms"] < TARGET_P99_MS,
+                "venue_cpu_bound_reaches_target": results["granian"]["venue_cpu_bound_orders_per_s"]
+                >= TARGET_ORDERS_PER_S,
                 "python": platform.python_version(),
                 "loadavg_1m": round(os.getloadavg()[0], 2),
                 "cpus": os.cpu_count(),

@@ -1,5 +1,6 @@
 """What the benchmarks share: a throwaway migrated database, free ports, the CPU time of a server's
-processes, and ticks generated fast with Polars. (The benchmarks run as plain scripts, outside pytest.)"""
+processes, of a database's backends and of Redis, and ticks generated fast with Polars. (The benchmarks run
+as plain scripts, outside pytest.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import polars as pl
+from redis.asyncio import Redis
 
 from server_fastapi.markets.analytics import PRICE_DTYPE, QUANTITY_DTYPE
 from server_fastapi.migrations import upgrade
@@ -55,12 +57,10 @@ def free_port() -> int:
         return port
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time (user + system) of process `root` and its live descendants (Granian runs its workers as
-    children): what bounds a server's throughput however busy the machine is."""
+def _process_table() -> dict[int, tuple[int, float]]:
+    """Every process's (parent pid, user + system CPU seconds), from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
+    table: dict[int, tuple[int, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -68,12 +68,49 @@ def tree_cpu_seconds(root: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parents[int(entry.name)] = int(fields[1])
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return table
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process `root` and its live descendants (Granian runs its workers as
+    children): what bounds a server's throughput however busy the machine is."""
+    table = _process_table()
     tree = {root}
-    while grown := {pid for pid, parent in parents.items() if parent in tree and pid not in tree}:
+    while grown := {pid for pid, (parent, _) in table.items() if parent in tree and pid not in tree}:
         tree |= grown
-    return sum(cpu.get(pid, 0.0) for pid in tree)
+    return sum(table[pid][1] for pid in tree if pid in table)
+
+
+async def database_cpu_seconds(database_dsn: str) -> float | None:
+    """CPU time of the PostgreSQL backends connected to that database now (the API's pooled connections and
+    its engine lease), or None when the server is not on this machine. Cluster-wide processes (WAL writer,
+    checkpointer) are left out, so this is a floor of what the database spends."""
+    conn = await asyncpg.connect(database_dsn)
+    try:
+        pids = [
+            row["pid"]
+            for row in await conn.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+    finally:
+        await conn.close()
+    table = _process_table()
+    if any(pid not in table for pid in pids):
+        return None
+    return sum(table[pid][1] for pid in pids)
+
+
+async def redis_cpu_seconds(redis_url: str) -> float:
+    """CPU time the Redis server has used since it started (its own `INFO cpu`)."""
+    client = Redis.from_url(redis_url)
+    try:
+        info = await client.info("cpu")
+    finally:
+        await client.aclose()
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def generated_ticks(count: int, *, symbol: str = "BTC-USDT", offset: int = 0, seed: int = 1) -> pl.DataFrame:
