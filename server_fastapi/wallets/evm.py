@@ -4,6 +4,7 @@
 - EIP-55 mixed-case checksum addresses: validation and normalisation.
 - Exact conversions between an asset amount (`Decimal`) and its base units (wei for 18-decimal assets).
 - The transaction request the signer signs (`TransactionRequest`) and the one for a native-asset withdrawal.
+- EIP-1559 fees suggested from what the chain charges now (`FeeMarket`), within the operator's caps.
 
 Every quantity is a Python `int` (or an integral `Decimal`); a float is refused wherever one could slip in.
 """
@@ -11,6 +12,7 @@ Every quantity is a Python `int` (or an integral `Decimal`); a float is refused 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -274,6 +276,36 @@ class Eip1559Fees(_Frozen):
     @property
     def max_price_per_gas(self) -> int:
         return self.max_fee_per_gas
+
+
+@dataclass(frozen=True, slots=True)
+class FeeMarket:
+    """What a chain charges now: the next block's base fee and the median priority fee (tip) paid in each
+    recent block, as a node's `eth_feeHistory` reports them."""
+
+    next_base_fee_per_gas: int
+    recent_tips: tuple[int, ...]
+
+
+def suggest_fees(
+    market: FeeMarket, *, max_fee_per_gas: int, max_priority_fee_per_gas: int
+) -> Eip1559Fees | None:
+    """Fees for a transaction that should be included soon, never above the caps; None when the chain
+    charges more than the caps allow right now (the next block's base fee plus the tip exceeds
+    `max_fee_per_gas`).
+
+    The tip is the median of the recent blocks' tips, at most `max_priority_fee_per_gas`. The fee cap is twice
+    the next base fee plus the tip: the base fee can rise 12.5 % a block, so that still pays after about six
+    full blocks in a row; a transaction never pays more than the base fee plus the tip."""
+    tips = sorted(market.recent_tips)
+    median = tips[len(tips) // 2] if tips else 0
+    tip = min(median, max_priority_fee_per_gas)
+    if market.next_base_fee_per_gas + tip > max_fee_per_gas:
+        return None
+    return Eip1559Fees(
+        max_fee_per_gas=min(2 * market.next_base_fee_per_gas + tip, max_fee_per_gas),
+        max_priority_fee_per_gas=tip,
+    )
 
 
 class LegacyFees(_Frozen):

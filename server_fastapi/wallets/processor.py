@@ -5,6 +5,11 @@ once: a withdrawal being worked on is locked (others skip it), and a hot wallet'
 allocation until the signed transaction is stored. Without an EVM JSON-RPC URL, withdrawals stop at `signed`
 (an operator broadcasts the stored raw transactions).
 
+Fees: with a node, each pass that signs reads what the chain charges now (`eth_feeHistory`) and signs with
+the fees `suggest_fees` derives from it, never above the configured maxima; while the chain costs more than
+those allow, approved withdrawals wait (nothing signed, no nonce used). Without a node, the maxima are the
+fees.
+
 The lifespan starts `run()` in the background; tests call `process()` to run one pass.
 """
 
@@ -19,11 +24,15 @@ from server_fastapi.core.bus import EventBus
 from server_fastapi.core.db import Pool, acquire, transaction
 from server_fastapi.core.settings import Settings
 from server_fastapi.wallets import service
-from server_fastapi.wallets.evm import Eip1559Fees, native_transfer
+from server_fastapi.wallets.evm import Eip1559Fees, native_transfer, suggest_fees
 from server_fastapi.wallets.rpc import EvmRpc, RpcError, RpcUnavailable
 from server_fastapi.wallets.signer_client import SignerClient, SignerError, SignerUnavailable, SigningRefused
 
 logger = logging.getLogger(__name__)
+
+
+class FeesAboveCap(Exception):
+    """The chain charges more now than the configured maximum fee per gas allows."""
 
 
 class WithdrawalProcessor:
@@ -81,14 +90,34 @@ class WithdrawalProcessor:
             self._addresses = {key.id: key.address for key in await self.signer.keys()}
         return await self.rpc.transaction_count(self._addresses[key_id])
 
+    async def _fees(self) -> Eip1559Fees:
+        """The fees to sign with now: suggested from the node's fee market within the caps, or the caps
+        themselves without a node. `FeesAboveCap` while the chain is dearer than the caps allow."""
+        caps = {
+            "max_fee_per_gas": self.settings.withdrawal_max_fee_per_gas_wei,
+            "max_priority_fee_per_gas": self.settings.withdrawal_max_priority_fee_per_gas_wei,
+        }
+        if self.rpc is None:
+            return Eip1559Fees(**caps)
+        market = await self.rpc.fee_market()
+        fees = suggest_fees(market, **caps)
+        if fees is None:
+            raise FeesAboveCap(
+                f"next base fee {market.next_base_fee_per_gas} wei per gas is above the cap "
+                f"{caps['max_fee_per_gas']} less the tip"
+            )
+        return fees
+
     async def sign_approved(self) -> int:
         signed = 0
+        fees: Eip1559Fees | None = None  # read once per pass, when something is to be signed
         while True:
             try:
                 async with transaction(self.pool) as conn:
                     record = await service.next_to_process(conn, "approved")
                     if record is None:
                         return signed
+                    fees = fees or await self._fees()
                     key_id, chain_id = record["hot_key_id"], record["chain_id"]
                     nonce = await service.lock_nonce(conn, key_id, chain_id)
                     if nonce is None:
@@ -100,10 +129,7 @@ class WithdrawalProcessor:
                         nonce=nonce,
                         to=record["destination"],
                         amount=Decimal(record["amount"]),
-                        fees=Eip1559Fees(
-                            max_fee_per_gas=self.settings.withdrawal_max_fee_per_gas_wei,
-                            max_priority_fee_per_gas=self.settings.withdrawal_max_priority_fee_per_gas_wei,
-                        ),
+                        fees=fees,
                     )
                     try:
                         answer = await self.signer.sign(key_id, tx)
@@ -120,7 +146,7 @@ class WithdrawalProcessor:
                         tx_hash=answer.tx_hash,
                     )
                     signed += 1
-            except (SignerUnavailable, SignerError, RpcUnavailable, RpcError) as error:
+            except (SignerUnavailable, SignerError, RpcUnavailable, RpcError, FeesAboveCap) as error:
                 # Nothing was stored and no nonce consumed; the withdrawal stays approved for the next pass.
                 logger.warning("withdrawal signing postponed", extra={"error": str(error)})
                 return signed

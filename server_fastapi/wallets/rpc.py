@@ -1,4 +1,4 @@
-"""The few EVM JSON-RPC calls withdrawals need, over httpx: broadcast, receipt, block height, nonce.
+"""The few EVM JSON-RPC calls withdrawals need, over httpx: broadcast, receipt, block height, nonce, fees.
 
 `RpcUnavailable` means the node could not be asked (try again later); `RpcError` is the node's own JSON-RPC
 error answer (it refused the call, e.g. a transaction it will not accept).
@@ -12,7 +12,11 @@ from typing import Any
 
 import httpx
 
+from server_fastapi.wallets.evm import FeeMarket
+
 DEFAULT_TIMEOUT_SECONDS = 10.0
+FEE_HISTORY_BLOCKS = 10
+TIP_PERCENTILE = 50
 
 
 class RpcUnavailable(Exception):
@@ -78,3 +82,16 @@ class EvmRpc:
     async def transaction_count(self, address: str) -> int:
         """The account's next nonce, counting transactions still in the node's pool."""
         return int(await self.call("eth_getTransactionCount", address, "pending"), 16)
+
+    async def fee_market(self) -> FeeMarket:
+        """The next block's base fee and the median tip of each of the last `FEE_HISTORY_BLOCKS` blocks."""
+        answer = await self.call("eth_feeHistory", hex(FEE_HISTORY_BLOCKS), "latest", [TIP_PERCENTILE])
+        try:
+            base_fees = answer["baseFeePerGas"]
+            rewards = answer.get("reward") or []
+            return FeeMarket(
+                next_base_fee_per_gas=int(base_fees[-1], 16),
+                recent_tips=tuple(int(block[0], 16) for block in rewards if block),
+            )
+        except (TypeError, KeyError, IndexError, ValueError, AttributeError) as error:
+            raise RpcUnavailable(f"eth_feeHistory: unexpected answer {answer!r:.200}") from error

@@ -18,6 +18,7 @@ from server_fastapi.wallets.evm import (
     U256_MAX,
     ChecksumAddress,
     Eip1559Fees,
+    FeeMarket,
     InvalidAddress,
     InvalidAmount,
     LegacyFees,
@@ -29,6 +30,7 @@ from server_fastapi.wallets.evm import (
     keccak256,
     native_transfer,
     normalize_address,
+    suggest_fees,
     to_base_units,
     to_checksum_address,
     to_wei,
@@ -314,6 +316,65 @@ def test_transaction_request_accepts_integral_decimals_and_digit_strings() -> No
 def test_the_priority_fee_cannot_exceed_the_cap() -> None:
     with pytest.raises(ValidationError, match="cannot exceed"):
         Eip1559Fees(max_fee_per_gas=1, max_priority_fee_per_gas=2)
+
+
+# --- Fees from the chain's fee market ---------------------------------------------------------------------
+
+GWEI = 10**9
+CAPS = {"max_fee_per_gas": 50 * GWEI, "max_priority_fee_per_gas": 2 * GWEI}
+
+
+@pytest.mark.parametrize(
+    ("base_fee", "tips", "max_fee", "tip"),
+    [
+        # the median tip (of an odd and of an even count), twice the next base fee plus the tip
+        (10 * GWEI, (3 * 10**8, 10**9, 5 * 10**8), 20 * GWEI + 5 * 10**8, 5 * 10**8),
+        (10 * GWEI, (10**8, 4 * 10**8, 9 * 10**8, 7 * 10**8), 20 * GWEI + 7 * 10**8, 7 * 10**8),
+        # tips above the cap pay the cap
+        (10 * GWEI, (5 * GWEI, 9 * GWEI, 7 * GWEI), 22 * GWEI, 2 * GWEI),
+        # empty recent blocks (no tips paid, or no blocks reported): no tip
+        (GWEI, (0, 0, 0), 2 * GWEI, 0),
+        (GWEI, (), 2 * GWEI, 0),
+        # twice the base fee would pass the cap: the cap, still above the next base fee plus the tip
+        (30 * GWEI, (GWEI,), 50 * GWEI, GWEI),
+        # exactly affordable
+        (48 * GWEI, (3 * GWEI,), 50 * GWEI, 2 * GWEI),
+    ],
+)
+def test_fees_follow_the_chain_within_the_caps(
+    base_fee: int, tips: tuple[int, ...], max_fee: int, tip: int
+) -> None:
+    fees = suggest_fees(FeeMarket(next_base_fee_per_gas=base_fee, recent_tips=tips), **CAPS)
+
+    assert fees == Eip1559Fees(max_fee_per_gas=max_fee, max_priority_fee_per_gas=tip)
+
+
+def test_no_fees_while_the_chain_charges_more_than_the_cap() -> None:
+    dear = FeeMarket(next_base_fee_per_gas=49 * GWEI, recent_tips=(3 * GWEI,))  # 49 + 2 > 50
+
+    assert suggest_fees(dear, **CAPS) is None
+    assert suggest_fees(FeeMarket(next_base_fee_per_gas=51 * GWEI, recent_tips=()), **CAPS) is None
+
+
+@given(
+    base_fee=st.integers(0, 10**12),
+    tips=st.lists(st.integers(0, 10**12), max_size=12),
+    max_fee=st.integers(1, 10**12),
+    max_tip=st.integers(0, 10**12),
+)
+def test_suggested_fees_never_pass_the_caps_and_always_cover_the_next_block(
+    base_fee: int, tips: list[int], max_fee: int, max_tip: int
+) -> None:
+    max_tip = min(max_tip, max_fee)
+    market = FeeMarket(next_base_fee_per_gas=base_fee, recent_tips=tuple(tips))
+    fees = suggest_fees(market, max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_tip)
+
+    if fees is None:
+        assert base_fee + min(sorted(tips)[len(tips) // 2] if tips else 0, max_tip) > max_fee
+    else:
+        assert fees.max_fee_per_gas <= max_fee
+        assert fees.max_priority_fee_per_gas <= max_tip
+        assert fees.max_fee_per_gas >= base_fee + fees.max_priority_fee_per_gas
 
 
 def test_an_access_list_reaches_the_signer_request() -> None:

@@ -124,6 +124,11 @@ async def test_two_api_processes_sign_with_distinct_gap_free_nonces(
     for row in rows:
         decoded = TypedTransaction.from_bytes(HexBytes(row["raw_transaction"])).as_dict()
         assert decoded["nonce"] == row["nonce"]
+        # Without a node to read the chain's fees from, the configured maxima are the fees.
+        assert (decoded["maxFeePerGas"], decoded["maxPriorityFeePerGas"]) == (
+            settings.withdrawal_max_fee_per_gas_wei,
+            settings.withdrawal_max_priority_fee_per_gas_wei,
+        )
         assert Account.recover_transaction(row["raw_transaction"]) == HOT_ADDRESS
     assert await db.fetchval("SELECT next_nonce FROM wallet_nonces WHERE key_id = 'hot'") == total
     signers = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'wallets.withdrawal.signed'")

@@ -4,6 +4,7 @@ and the hold going back on rejection or a failed broadcast."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,7 @@ from server_fastapi.app import create_app
 from server_fastapi.core.principal import Role
 from server_fastapi.core.settings import Settings
 from server_fastapi.wallets.evm import to_checksum_address
+from server_fastapi.wallets.processor import WithdrawalProcessor
 
 DESTINATION = to_checksum_address("0x" + "5a" * 20)
 SANCTIONED = to_checksum_address("0x" + "66" * 20)
@@ -551,3 +553,69 @@ async def test_a_signer_policy_refusal_fails_the_withdrawal_without_using_a_nonc
     )
     assert await eth_balance(db, trader) == (Decimal(1), Decimal(0))
     assert await db.fetchval("SELECT next_nonce FROM wallet_nonces WHERE key_id = 'hot'") == 0
+
+
+async def test_withdrawals_are_signed_with_the_fees_the_chain_charges_within_the_caps(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    db: asyncpg.Connection[Any],
+    evm: EthereumTester,
+    rpc: EthTesterRpc,
+) -> None:
+    trader = await make_account(settings, eth=Decimal(1))
+    withdrawal_id = await approved_withdrawal(client, settings, trader, DESTINATION)
+    # The chain so far: the funding transaction paid a 9 gwei tip (a 10 gwei gas price over a 1 gwei base
+    # fee), far above the 2 gwei tip cap; the next block's base fee has fallen below 1 gwei.
+    next_base_fee = evm.get_block_by_number("pending")["base_fee_per_gas"]
+    assert next_base_fee < 10**9
+    assert settings.withdrawal_max_priority_fee_per_gas_wei == 2 * 10**9
+
+    assert await process(app) == 3
+    raw = await db.fetchval("SELECT raw_transaction FROM withdrawals WHERE id = $1", withdrawal_id)
+    decoded = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+    assert decoded["maxPriorityFeePerGas"] == 2 * 10**9
+    assert decoded["maxFeePerGas"] == 2 * next_base_fee + 2 * 10**9  # well below the 50 gwei cap
+    assert "eth_feeHistory" in rpc.calls
+    status = await db.fetchval("SELECT status FROM withdrawals WHERE id = $1", withdrawal_id)
+    assert status == "confirmed"
+
+
+async def test_while_the_chain_costs_more_than_the_cap_approved_withdrawals_wait(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    db: asyncpg.Connection[Any],
+    evm: EthereumTester,
+    rpc: EthTesterRpc,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    trader = await make_account(settings, eth=Decimal(1))
+    withdrawal_id = await approved_withdrawal(client, settings, trader, DESTINATION)
+    processor = app.state.withdrawals
+    frugal = WithdrawalProcessor(
+        processor.pool,
+        processor.bus,
+        settings.model_copy(
+            update={"withdrawal_max_fee_per_gas_wei": 5 * 10**8, "withdrawal_max_priority_fee_per_gas_wei": 0}
+        ),
+        processor.signer,
+        processor.rpc,
+    )
+    assert evm.get_block_by_number("pending")["base_fee_per_gas"] > 5 * 10**8
+
+    with caplog.at_level(logging.WARNING, logger="server_fastapi.wallets.processor"):
+        assert await frugal.process() == 0
+    assert "eth_feeHistory" in rpc.calls
+    assert any("above the cap" in str(getattr(r, "error", "")) for r in caplog.records), caplog.records
+    row = await db.fetchrow(
+        "SELECT status, nonce, raw_transaction FROM withdrawals WHERE id = $1", withdrawal_id
+    )
+    assert (row["status"], row["nonce"], row["raw_transaction"]) == ("approved", None, None)
+    assert await db.fetchval("SELECT count(*) FROM wallet_nonces") == 0  # no nonce handed out
+    assert evm.get_nonce(HOT_ADDRESS) == 0
+    assert await eth_balance(db, trader) == (Decimal("0.499"), Decimal("0.501"))  # still held
+
+    assert await process(app) == 3  # the operator's own caps allow the chain's fees
+    done = await db.fetchrow("SELECT status, nonce FROM withdrawals WHERE id = $1", withdrawal_id)
+    assert (done["status"], done["nonce"]) == ("confirmed", 0)

@@ -1,8 +1,8 @@
 """Helpers of the withdrawal tests: traders with KYC, funds and sign-in; an EVM JSON-RPC server on eth-tester.
 
 `EthTesterRpc` serves the JSON-RPC calls the withdrawal processor makes (eth_sendRawTransaction,
-eth_getTransactionReceipt, eth_getTransactionByHash, eth_blockNumber, eth_getTransactionCount) over real HTTP,
-answering from an in-memory py-evm chain, so broadcast and receipt following run end to end.
+eth_getTransactionReceipt, eth_getTransactionByHash, eth_blockNumber, eth_getTransactionCount, eth_feeHistory)
+over real HTTP, answering from an in-memory py-evm chain, so fees, broadcast and receipts run end to end.
 """
 
 from __future__ import annotations
@@ -216,7 +216,38 @@ class EthTesterRpc:
             return hex(tester.get_block_by_number("latest")["number"])
         if method == "eth_getTransactionCount":
             return hex(tester.get_nonce(params[0]))
+        if method == "eth_feeHistory":
+            return self.fee_history(int(params[0], 16), params[1], params[2])
         raise ValueError(f"method {method} not served")
+
+    def fee_history(self, count: int, newest: str, percentiles: list[float]) -> dict[str, Any]:
+        """`eth_feeHistory` as a node answers it: each block's base fee and the next block's, and per block
+        the tips (priority fee actually paid) at the percentiles, 0 for a block without transactions."""
+        tester = self.tester
+        last = tester.get_block_by_number(newest)["number"]
+        blocks = [tester.get_block_by_number(n) for n in range(max(0, last - count + 1), last + 1)]
+        rewards = []
+        for block in blocks:
+            tips = sorted(self._tip(tester.get_transaction_by_hash(h), block) for h in block["transactions"])
+            rewards.append(
+                [hex(tips[min(len(tips) - 1, int(len(tips) * p / 100))] if tips else 0) for p in percentiles]
+            )
+        return {
+            "oldestBlock": hex(blocks[0]["number"]),
+            "baseFeePerGas": [hex(b["base_fee_per_gas"]) for b in blocks]
+            + [hex(tester.get_block_by_number("pending")["base_fee_per_gas"])],
+            "gasUsedRatio": [b["gas_used"] / b["gas_limit"] for b in blocks],
+            "reward": rewards,
+        }
+
+    @staticmethod
+    def _tip(transaction: dict[str, Any], block: dict[str, Any]) -> int:
+        base_fee: int = block["base_fee_per_gas"]
+        if "max_priority_fee_per_gas" in transaction:
+            tip: int = min(transaction["max_priority_fee_per_gas"], transaction["max_fee_per_gas"] - base_fee)
+            return tip
+        legacy_tip: int = transaction["gas_price"] - base_fee
+        return legacy_tip
 
     def __enter__(self) -> Self:
         self._thread.start()
