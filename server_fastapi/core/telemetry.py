@@ -6,7 +6,9 @@ trace id, so every replica that sees a trace decides alike). Exporting is over O
 `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without it traces still exist, so logs and `traceparent` carry ids.
 Without an exporter nothing reads spans, so only requests whose caller sends a sampled `traceparent` record
 them (the rest still carry trace ids), and query spans (asyncpg) are not made at all: recording a span per
-request and per query was a large share of the order endpoint's profile.
+request and per query was a large share of the order endpoint's profile. Likewise, without a metric reader no
+SDK meter provider is installed, so the instrumentation's histograms are no-ops instead of aggregating
+values nobody collects (Prometheus metrics at `/metrics` are separate and always on).
 """
 
 from __future__ import annotations
@@ -80,11 +82,13 @@ class ErrorKeepingTailSampler(SpanProcessor):
 @dataclass
 class Telemetry:
     tracer_provider: TracerProvider
-    meter_provider: MeterProvider
+    meter_provider: MeterProvider | None
+    """None when no reader collects metrics: the API's no-op provider stays in place."""
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
+        if self.meter_provider is not None:
+            self.meter_provider.shutdown()
 
 
 _installed: Telemetry | None = None
@@ -118,8 +122,9 @@ def setup_telemetry(settings: TelemetrySettings, *, span_exporter: SpanExporter 
             AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]
                 tracer_provider=tracer_provider
             )
-        meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+        meter_provider = MeterProvider(resource=resource, metric_readers=readers) if readers else None
         trace.set_tracer_provider(tracer_provider)
-        metrics.set_meter_provider(meter_provider)
+        if meter_provider is not None:
+            metrics.set_meter_provider(meter_provider)
         _installed = Telemetry(tracer_provider, meter_provider)
         return _installed

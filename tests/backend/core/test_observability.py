@@ -132,3 +132,35 @@ def test_spans_are_recorded_only_when_spans_are_exported(database_url: str) -> N
         "exporting": ["True", "True", "True", "1"],
         "not-exporting": ["True", "False", "False", "0"],
     }
+
+
+_METER_SCRIPT = """
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from server_fastapi.core.settings import TelemetrySettings
+from server_fastapi.core.telemetry import setup_telemetry
+
+telemetry = setup_telemetry(TelemetrySettings())
+histogram = metrics.get_meter("test").create_histogram("probe")
+histogram.record(1.0)
+print(isinstance(metrics.get_meter_provider(), MeterProvider), telemetry.meter_provider is not None)
+telemetry.shutdown()
+"""
+
+
+def test_metrics_are_aggregated_only_when_a_reader_exports_them() -> None:
+    """With an OTLP endpoint, an SDK meter provider aggregates the instrumentation's metrics for export;
+    without one nothing would collect them, so none is installed and instruments are the API's no-ops. A
+    process per case (the providers are process-wide); the endpoint is a closed loopback port."""
+    outcomes = {}
+    for endpoint in ("http://127.0.0.1:9", ""):
+        run = subprocess.run(
+            [sys.executable, "-c", _METER_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
+            check=True,
+        )
+        outcomes[endpoint or "none"] = run.stdout.split()[-2:]
+    assert outcomes == {"http://127.0.0.1:9": ["True", "True"], "none": ["False", "False"]}
