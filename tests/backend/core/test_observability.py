@@ -159,7 +159,7 @@ def test_metrics_are_aggregated_only_when_a_reader_exports_them() -> None:
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
+            env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_TIMEOUT": "1"},
             check=True,
         )
         outcomes[endpoint or "none"] = run.stdout.split()[-2:]
