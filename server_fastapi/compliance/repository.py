@@ -145,6 +145,35 @@ async def audit_head(conn: Connection) -> Record | None:
     return await conn.fetchrow("SELECT last_id, last_hash, entries FROM audit_chain_head")
 
 
+async def audit_entries(
+    conn: Connection,
+    *,
+    action_prefix: str | None,
+    subject: str | None,
+    actor_id: UUID | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Record]:
+    """Entries newest first; with `action_prefix`, those whose action starts with it (`wallets.`)."""
+    return await conn.fetch(
+        """
+        SELECT id, occurred_at, actor_id, action, subject, abbrev(ip) AS ip, request_id, details, hash
+          FROM audit_log
+         WHERE ($1::text IS NULL OR starts_with(action, $1))
+           AND ($2::text IS NULL OR subject = $2)
+           AND ($3::uuid IS NULL OR actor_id = $3)
+           AND ($4::bigint IS NULL OR id < $4)
+         ORDER BY id DESC
+         LIMIT $5
+        """,
+        action_prefix,
+        subject,
+        actor_id,
+        before_id,
+        limit,
+    )
+
+
 # --- alerts -----------------------------------------------------------------------------------------------
 
 _ALERT_COLUMNS = """

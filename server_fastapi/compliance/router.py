@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
+from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -17,6 +18,7 @@ from server_fastapi.compliance.schemas import (
     AlertPage,
     AlertResolution,
     AlertStatus,
+    AuditEntryPage,
     AuditVerification,
     ErasureRequest,
     Ivms101Validated,
@@ -161,6 +163,35 @@ async def erase_me(body: ErasureRequest, principal: SessionUser, db: Db, state: 
 )
 async def verify_audit(principal: Officer, db: Db) -> AuditVerification:
     return await service.audit_verification(db, principal)
+
+
+@router.get(
+    "/audit/entries",
+    summary="The audit log, newest first",
+    responses=error_responses(Unauthorized, Forbidden, InvalidInput),
+)
+async def list_audit_entries(
+    principal: Officer,
+    db: Db,
+    action: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[a-z0-9_.]+$",
+            description="Entries whose action starts with this (`wallets.withdrawal.`: each withdrawal step)",
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="`withdrawal:42`, `user:<id>`, …")
+    ] = None,
+    actor_id: Annotated[UUID | None, Query(description="Entries of this user's doing")] = None,
+    cursor: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AuditEntryPage:
+    return await service.list_audit_entries(
+        db, action=action, subject=subject, actor_id=actor_id, cursor=cursor, limit=limit
+    )
 
 
 AlertId = Annotated[int, Path(ge=1, le=2**63 - 1)]

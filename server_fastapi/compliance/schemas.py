@@ -54,6 +54,25 @@ class AuditVerification(BaseModel):
     reason: str | None = None
 
 
+class AuditEntry(BaseModel):
+    """One entry of the append-only audit log. Users appear by id only, never by name."""
+
+    id: int
+    occurred_at: datetime
+    actor_id: UUID | None = Field(description="The user who acted; null for Tessera itself")
+    action: str = Field(description="Dotted, domain first: `wallets.withdrawal.approved`")
+    subject: str | None = Field(description="What was acted on: `withdrawal:42`, `user:<id>`, `BTC-USDT`")
+    ip: str | None
+    request_id: str | None = Field(description="The request's `X-Request-ID`, to find it in the logs")
+    details: Any = Field(description="JSON; an object in every entry Tessera writes")
+    hash: str = Field(description="The entry's link in the hash chain (hex SHA-256)")
+
+
+class AuditEntryPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None = None
+
+
 class Alert(BaseModel):
     id: int
     kind: AlertKindName

@@ -42,6 +42,8 @@ from server_fastapi.compliance.schemas import (
     Alert,
     AlertDetail,
     AlertPage,
+    AuditEntry,
+    AuditEntryPage,
     AuditVerification,
     Ivms101Validated,
     KycProfile,
@@ -59,6 +61,7 @@ from server_fastapi.compliance.sentinel import (
 from server_fastapi.core.audit import record_audit
 from server_fastapi.core.bus import Delivery, EventBus, Gap, Overflow, Subscription
 from server_fastapi.core.db import Connection, Pool, acquire, transaction
+from server_fastapi.core.pagination import before_id
 from server_fastapi.core.principal import Principal
 from server_fastapi.core.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from server_fastapi.core.settings import Settings
@@ -267,6 +270,28 @@ async def audit_verification(conn: Connection, principal: Principal) -> AuditVer
         },
     )
     return result
+
+
+async def list_audit_entries(
+    conn: Connection,
+    *,
+    action: str | None,
+    subject: str | None,
+    actor_id: UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> AuditEntryPage:
+    """The audit log newest first, narrowed to an action prefix, a subject or an actor."""
+    records = await repo.audit_entries(
+        conn,
+        action_prefix=action,
+        subject=subject,
+        actor_id=actor_id,
+        before_id=before_id(cursor),
+        limit=limit + 1,
+    )
+    items = [AuditEntry.model_validate(dict(record)) for record in records[:limit]]
+    return AuditEntryPage(items=items, next_cursor=str(items[-1].id) if len(records) > limit else None)
 
 
 # --- large orders ----------------------------------------------------------------------------------------

@@ -25,8 +25,10 @@ import type {
   AlertDetail,
   AlertPage,
   AlertResolution,
+  AuditEntryPage,
   AuditVerification,
   ComplianceListAlertsParams,
+  ComplianceListAuditEntriesParams,
   ComplianceValidateIvms101Body,
   ErasureRequest,
   HTTPValidationError,
@@ -549,6 +551,132 @@ export function useComplianceVerifyAuditSuspense<TData = Awaited<ReturnType<type
  ):  UseSuspenseQueryResult<TData, TError> & { queryKey: QueryKey } {
 
   const queryOptions = getComplianceVerifyAuditSuspenseQueryOptions(options)
+
+  const query = useSuspenseQuery(queryOptions) as  UseSuspenseQueryResult<TData, TError> & { queryKey: QueryKey };
+
+  return withQueryKey(query, queryOptions.queryKey);
+}
+
+
+
+
+
+
+export const getComplianceListAuditEntriesUrl = (params?: ComplianceListAuditEntriesParams,) => {
+  const normalizedParams = new URLSearchParams();
+
+  Object.entries(params || {}).forEach(([key, value]) => {
+
+    if (value !== undefined) {
+      normalizedParams.append(key, value === null ? 'null' : String(value))
+    }
+  });
+
+  const stringifiedParams = normalizedParams.toString();
+
+  return stringifiedParams.length > 0 ? `/api/v1/audit/entries?${stringifiedParams}` : `/api/v1/audit/entries`
+}
+
+/**
+ * @summary The audit log, newest first
+ */
+export const complianceListAuditEntries = async (params?: ComplianceListAuditEntriesParams, options?: RequestInit): Promise<AuditEntryPage> => {
+
+  return apiFetch<AuditEntryPage>(getComplianceListAuditEntriesUrl(params),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+);}
+
+
+
+
+
+export const getComplianceListAuditEntriesQueryKey = (params?: ComplianceListAuditEntriesParams,) => {
+    return [
+    `/api/v1/audit/entries`, ...(params ? [params] : [])
+    ] as const;
+    }
+
+
+export const getComplianceListAuditEntriesQueryOptions = <TData = Awaited<ReturnType<typeof complianceListAuditEntries>>, TError = ErrorType<Problem>>(params?: ComplianceListAuditEntriesParams, options?: { query?:UseQueryOptions<Awaited<ReturnType<typeof complianceListAuditEntries>>, TError, TData>, }
+) => {
+
+const {query: queryOptions} = options ?? {};
+
+  const queryKey =  queryOptions?.queryKey ?? getComplianceListAuditEntriesQueryKey(params);
+
+
+
+    const queryFn: QueryFunction<Awaited<ReturnType<typeof complianceListAuditEntries>>> = ({ signal }) => complianceListAuditEntries(params, { signal });
+
+
+
+
+
+   return  { queryKey, queryFn, ...queryOptions} as UseQueryOptions<Awaited<ReturnType<typeof complianceListAuditEntries>>, TError, TData> & { queryKey: QueryKey }
+}
+
+export type ComplianceListAuditEntriesQueryResult = NonNullable<Awaited<ReturnType<typeof complianceListAuditEntries>>>
+export type ComplianceListAuditEntriesQueryError = ErrorType<Problem>
+
+
+/**
+ * @summary The audit log, newest first
+ */
+
+export function useComplianceListAuditEntries<TData = Awaited<ReturnType<typeof complianceListAuditEntries>>, TError = ErrorType<Problem>>(
+ params?: ComplianceListAuditEntriesParams, options?: { query?:UseQueryOptions<Awaited<ReturnType<typeof complianceListAuditEntries>>, TError, TData>, }
+
+ ):  UseQueryResult<TData, TError> & { queryKey: QueryKey } {
+
+  const queryOptions = getComplianceListAuditEntriesQueryOptions(params,options)
+
+  const query = useQuery(queryOptions) as  UseQueryResult<TData, TError> & { queryKey: QueryKey };
+
+  return withQueryKey(query, queryOptions.queryKey);
+}
+
+
+
+
+
+
+export const getComplianceListAuditEntriesSuspenseQueryOptions = <TData = Awaited<ReturnType<typeof complianceListAuditEntries>>, TError = ErrorType<Problem>>(params?: ComplianceListAuditEntriesParams, options?: { query?:UseSuspenseQueryOptions<Awaited<ReturnType<typeof complianceListAuditEntries>>, TError, TData>, }
+) => {
+
+const {query: queryOptions} = options ?? {};
+
+  const queryKey =  queryOptions?.queryKey ?? getComplianceListAuditEntriesQueryKey(params);
+
+
+
+    const queryFn: QueryFunction<Awaited<ReturnType<typeof complianceListAuditEntries>>> = ({ signal }) => complianceListAuditEntries(params, { signal });
+
+
+
+
+
+   return  { queryKey, queryFn, ...queryOptions} as UseSuspenseQueryOptions<Awaited<ReturnType<typeof complianceListAuditEntries>>, TError, TData> & { queryKey: QueryKey }
+}
+
+export type ComplianceListAuditEntriesSuspenseQueryResult = NonNullable<Awaited<ReturnType<typeof complianceListAuditEntries>>>
+export type ComplianceListAuditEntriesSuspenseQueryError = ErrorType<Problem>
+
+
+/**
+ * @summary The audit log, newest first
+ */
+
+export function useComplianceListAuditEntriesSuspense<TData = Awaited<ReturnType<typeof complianceListAuditEntries>>, TError = ErrorType<Problem>>(
+ params?: ComplianceListAuditEntriesParams, options?: { query?:UseSuspenseQueryOptions<Awaited<ReturnType<typeof complianceListAuditEntries>>, TError, TData>, }
+
+ ):  UseSuspenseQueryResult<TData, TError> & { queryKey: QueryKey } {
+
+  const queryOptions = getComplianceListAuditEntriesSuspenseQueryOptions(params,options)
 
   const query = useSuspenseQuery(queryOptions) as  UseSuspenseQueryResult<TData, TError> & { queryKey: QueryKey };
 
