@@ -49,6 +49,7 @@ export default defineConfig({
           sell: { value: { base: "{colors.red.700}", _dark: "{colors.red.400}" } },
           danger: { value: { base: "{colors.red.700}", _dark: "{colors.red.300}" } },
           warning: { value: { base: "{colors.amber.700}", _dark: "{colors.amber.300}" } },
+          success: { value: { base: "{colors.green.700}", _dark: "{colors.green.400}" } },
         },
       },
     },

@@ -135,6 +135,35 @@ test("a compliance officer sees the withdrawal in the review queue and rejects i
   assert.deepEqual(pageErrors, []);
 });
 
+test("the officer reads the rejected withdrawal's trail in the audit log and verifies the chain", async (t) => {
+  const withdrawals = await api(trader, "GET", "/api/v1/withdrawals");
+  const rejected = withdrawals.body.items.find((item) => item.status === "rejected");
+  assert.ok(rejected, JSON.stringify(withdrawals.body));
+
+  await officer.goto(`${venue.web.origin}/compliance`);
+  const log = officer.getByRole("table", { name: "Audit log entries" });
+  await log.getByRole("row").nth(1).waitFor();
+  await officer.getByLabel("Subject", { exact: true }).fill(`withdrawal:${rejected.id}`);
+  await officer.getByRole("button", { name: "Filter" }).click();
+  await log.getByText("wallets.withdrawal.rejected").waitFor();
+  const actions = (await log.getByRole("row").allInnerTexts()).slice(1).map((row) => row.match(/wallets\.withdrawal\.[a-z_]+/)?.[0]);
+  t.diagnostic(`trail: ${actions.join(", ")}`);
+  // Newest first: the decision, the review it waited for, the request.
+  assert.deepEqual(actions, ["wallets.withdrawal.rejected", "wallets.withdrawal.pending_review", "wallets.withdrawal.requested"]);
+  // The entry keeps the comment's length, not its words (free text may name people); the officer's id acts.
+  const decision = await log.getByRole("row").nth(1).innerText();
+  assert.match(decision, /"comment_length":33/);
+  assert.match(decision, /"previous_status":"pending_review"/);
+
+  await officer.getByRole("button", { name: "Verify chain" }).click();
+  const verdict = officer.getByText(/^Chain intact: \d+ entries$/);
+  await verdict.waitFor();
+  t.diagnostic(await verdict.innerText());
+  await officer.screenshot({ path: join(RESULTS, "compliance-audit.png"), fullPage: true });
+  assert.deepEqual(await seriousViolations(officer, t), []);
+  assert.deepEqual(pageErrors, []);
+});
+
 test("the officer reviews a wash-trade alert: evidence, acknowledgement, resolution", async (t) => {
   // Two accounts behind one address trading with each other: the sentinel links them as one person.
   const sharedIp = testClientIp();

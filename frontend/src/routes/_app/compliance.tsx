@@ -22,6 +22,7 @@ import { Button, Card, ErrorNotice, PageTitle, SelectField, tableClass } from ".
 import { chainName } from "../../lib/chains";
 import { formatDecimal } from "../../lib/decimal";
 import { COMPLIANCE_ROLES, hasRole } from "../../lib/session";
+import { AuditLog } from "./-components/AuditLog";
 import { travelRuleName } from "./-components/travelRule";
 
 /** The alert filters, kept in the URL so a filtered list can be shared and survives a reload. */
@@ -69,6 +70,7 @@ function CompliancePage() {
       <div className={css({ display: "flex", flexDirection: "column", gap: "4" })}>
         <ReviewQueue />
         <Alerts />
+        <AuditLog />
       </div>
     </>
   );
