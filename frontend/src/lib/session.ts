@@ -15,7 +15,12 @@ export async function loadSession(queryClient: QueryClient): Promise<Me | null> 
   }
 }
 
-export const COMPLIANCE_ROLES: readonly Role[] = ["compliance", "admin"];
+/** Who reviews withdrawals and alerts: compliance officers only, as the API has it (administrators run the
+ * venue and do not review themselves). */
+export const COMPLIANCE_ROLES: readonly Role[] = ["compliance"];
+
+/** Who runs the venue's operations (kill switches). */
+export const ADMIN_ROLES: readonly Role[] = ["admin"];
 
 export function hasRole(me: Me, roles: readonly Role[]): boolean {
   return roles.includes(me.role);

@@ -9,7 +9,7 @@ import { authLogout } from "../api/generated/auth/auth";
 import { LiveBadge } from "../components/LiveBadge";
 import { getLedgerListBalancesQueryKey } from "../api/generated/ledger/ledger";
 import { liveSocket, useLiveChannel } from "../lib/live";
-import { COMPLIANCE_ROLES, hasRole, loadSession } from "../lib/session";
+import { ADMIN_ROLES, COMPLIANCE_ROLES, hasRole, loadSession } from "../lib/session";
 import { preferredTheme, saveTheme, type Theme } from "../lib/theme";
 
 // Every page behind sign-in lives under this layout; its guard runs before any child loader.
@@ -65,6 +65,7 @@ function AppLayout() {
           <Link to="/portfolio" className={navLink}>Portfolio</Link>
           <Link to="/withdrawals" className={navLink}>Withdrawals</Link>
           {hasRole(me, COMPLIANCE_ROLES) ? <Link to="/compliance" className={navLink}>Compliance</Link> : null}
+          {hasRole(me, ADMIN_ROLES) ? <Link to="/admin" className={navLink}>Operations</Link> : null}
           <Link to="/settings" className={navLink}>Settings</Link>
         </nav>
         <LiveBadge />
