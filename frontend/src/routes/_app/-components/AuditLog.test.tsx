@@ -4,9 +4,9 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { AuditEntry, AuditVerification } from "../../../api/generated/model";
+import { jsonResponse } from "../../../test/responses";
 import { AUDIT_PAGE_SIZE, AuditLog, auditParams } from "./AuditLog";
 
-const json = (status: number, body: unknown, contentType = "application/json") => new Response(JSON.stringify(body), { status, headers: { "content-type": contentType } });
 
 function entry(id: number, action: string, subject: string | null): AuditEntry {
   return { id, occurred_at: "2026-12-01T10:00:00Z", actor_id: null, action, subject, ip: "203.0.113.9", request_id: `r${id}`, details: { n: id }, hash: "ab".repeat(32) };
@@ -20,7 +20,7 @@ function renderLog(answer: (url: URL) => Response, verification?: AuditVerificat
     vi.fn<typeof fetch>((input) => {
       const url = new URL((input as Request).url);
       asked.push(url);
-      return Promise.resolve(url.pathname === "/api/v1/audit/verify" ? json(200, verification) : answer(url));
+      return Promise.resolve(url.pathname === "/api/v1/audit/verify" ? jsonResponse(200, verification) : answer(url));
     }),
   );
   render(
@@ -46,8 +46,8 @@ describe("AuditLog", () => {
   it("pages older and newer through the cursor the API hands out", async () => {
     const { asked, user } = renderLog((url) =>
       url.searchParams.get("cursor") === "41"
-        ? json(200, { items: [entry(40, "auth.user.registered", "user:1")], next_cursor: null })
-        : json(200, { items: [entry(42, "trading.halt", "BTC-USDT"), entry(41, "auth.login.succeeded", null)], next_cursor: "41" }),
+        ? jsonResponse(200, { items: [entry(40, "auth.user.registered", "user:1")], next_cursor: null })
+        : jsonResponse(200, { items: [entry(42, "trading.halt", "BTC-USDT"), entry(41, "auth.login.succeeded", null)], next_cursor: "41" }),
     );
     const table = await screen.findByRole("table", { name: "Audit log entries" });
     expect(within(table).getAllByRole("row")).toHaveLength(3);
@@ -74,7 +74,7 @@ describe("AuditLog", () => {
       errors: [{ location: "query", pointer: "/action", detail: "String should match pattern '^[a-z0-9_.]+$'", code: "string_pattern_mismatch" }],
     };
     const { asked, user } = renderLog((url) =>
-      url.searchParams.get("action") === "Bad%" ? json(422, invalid, "application/problem+json") : json(200, { items: [entry(7, "wallets.withdrawal.approved", "withdrawal:7")], next_cursor: null }),
+      url.searchParams.get("action") === "Bad%" ? jsonResponse(422, invalid, "application/problem+json") : jsonResponse(200, { items: [entry(7, "wallets.withdrawal.approved", "withdrawal:7")], next_cursor: null }),
     );
     await user.click(await screen.findByRole("button", { name: "Show the trail of withdrawal:7" }));
     expect(asked.at(-1)?.searchParams.get("subject")).toBe("withdrawal:7");
@@ -88,7 +88,7 @@ describe("AuditLog", () => {
   });
 
   it("checks the chain only when asked and says where it broke", async () => {
-    const { asked, user } = renderLog(() => json(200, { items: [], next_cursor: null }), { intact: false, entries: 12, first_broken_id: 5, reason: "hash mismatch" });
+    const { asked, user } = renderLog(() => jsonResponse(200, { items: [], next_cursor: null }), { intact: false, entries: 12, first_broken_id: 5, reason: "hash mismatch" });
     expect(await screen.findByText("No entries match.")).toBeTruthy();
     expect(asked.some((url) => url.pathname === "/api/v1/audit/verify")).toBe(false);
 

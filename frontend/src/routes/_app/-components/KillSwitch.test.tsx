@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { HaltState } from "../../../api/generated/model";
 import { AppToaster } from "../../../components/toaster";
+import { jsonResponse } from "../../../test/responses";
 import { GLOBAL_SCOPE, haltOf, KillSwitch } from "./KillSwitch";
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 const HALTS: HaltState[] = [
   { scope: "global", halted: false, reason: "drill over", updated_at: "2026-12-01T10:00:00Z" },
@@ -21,10 +21,10 @@ function renderSwitch(symbol: string | null, state: HaltState | undefined) {
     "fetch",
     vi.fn<typeof fetch>(async (input) => {
       const request = input as Request;
-      if (request.method !== "POST") return json(200, HALTS);
+      if (request.method !== "POST") return jsonResponse(200, HALTS);
       const body = (await request.json()) as { halted: boolean; reason: string | null };
       sent.push(body);
-      return json(200, { scope: symbol ?? GLOBAL_SCOPE, halted: body.halted, reason: body.reason, updated_at: "2026-12-02T09:00:00Z" });
+      return jsonResponse(200, { scope: symbol ?? GLOBAL_SCOPE, halted: body.halted, reason: body.reason, updated_at: "2026-12-02T09:00:00Z" });
     }),
   );
   render(

@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { KycProfile } from "../../../api/generated/model";
 import { AppToaster } from "../../../components/toaster";
+import { jsonResponse } from "../../../test/responses";
 import { KycSection } from "./KycSection";
 
-const json = (status: number, body: unknown, contentType = "application/json") => new Response(JSON.stringify(body), { status, headers: { "content-type": contentType } });
 
 const MISSING = { type: "urn:tessera:problem:kyc-missing", title: "No KYC Profile", status: 404, detail: "No KYC profile is on file for this account.", instance: "/api/v1/kyc", request_id: "r1" };
 
@@ -35,7 +35,7 @@ function renderSection(onFile: KycProfile | null, onPut: (body: unknown) => Resp
       if (answer.ok) stored = (await answer.clone().json()) as KycProfile;
       return answer;
     }
-    return stored ? json(200, stored) : json(404, MISSING, "application/problem+json");
+    return stored ? jsonResponse(200, stored) : jsonResponse(404, MISSING, "application/problem+json");
   });
   vi.stubGlobal("fetch", fetchMock);
   render(
@@ -68,7 +68,7 @@ describe("KycSection", () => {
         { location: "body", pointer: "/natural_person/geographicAddress/0", detail: "an address needs addressLine, or streetName with buildingName or buildingNumber", code: "C8" },
       ],
     };
-    const { sent, user } = renderSection(null, () => json(422, invalid, "application/problem+json"));
+    const { sent, user } = renderSection(null, () => jsonResponse(422, invalid, "application/problem+json"));
     expect(await screen.findByText("Not on file yet: withdrawals need it.")).toBeInTheDocument();
     await user.type(input("Last name"), "Lovelace");
     await user.type(input("Country of residence (optional)"), "uk");
@@ -118,7 +118,7 @@ describe("KycSection", () => {
         },
       ],
     };
-    const { user } = renderSection(null, () => json(422, incomplete, "application/problem+json"));
+    const { user } = renderSection(null, () => jsonResponse(422, incomplete, "application/problem+json"));
     await user.type(await screen.findByLabelText("Last name", { exact: true }), "Lovelace");
     await user.click(screen.getByRole("button", { name: "Save identity" }));
 
@@ -128,7 +128,7 @@ describe("KycSection", () => {
   });
 
   it("fills the form from the identity on file, and after saving shows what the API stored", async () => {
-    const { fetchMock, sent, user } = renderSection(profile, (body) => json(200, { ...(body as object), updated_at: "2026-11-03T10:00:00Z" }));
+    const { fetchMock, sent, user } = renderSection(profile, (body) => jsonResponse(200, { ...(body as object), updated_at: "2026-11-03T10:00:00Z" }));
     expect(await screen.findByDisplayValue("Lovelace")).toBe(input("Last name"));
     expect(input("First names (optional)")).toHaveValue("Augusta Ada");
     expect(input("Country of residence (optional)")).toHaveValue("GB");
