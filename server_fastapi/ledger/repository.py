@@ -45,6 +45,20 @@ async def user_account(conn: Connection, owner_id: UUID, asset: str) -> int:
     return account_id
 
 
+async def deposit_by_reference(conn: Connection, reference: str) -> asyncpg.Record | None:
+    """The deposit credited under this external reference: its entry, when, and the user, asset and amount."""
+    return await conn.fetchrow(
+        """
+        SELECT e.id, e.created_at, a.owner_id, p.asset, p.amount
+          FROM ledger_entries e
+          JOIN ledger_postings p ON p.entry_id = e.id
+          JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'user'
+         WHERE e.kind = 'deposit' AND e.reference = $1
+        """,
+        reference,
+    )
+
+
 async def user_accounts(conn: Connection, pairs: Sequence[tuple[UUID, str]]) -> dict[tuple[UUID, str], int]:
     """Account ids of many (owner, asset) pairs, creating the missing ones. Existing accounts are only read:
     an upsert would lock (and rewrite) every row, making the engine's settlement and order entry's holds

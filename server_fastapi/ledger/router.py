@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
-from server_fastapi.core.audit import record_audit
 from server_fastapi.core.db import Db
 from server_fastapi.core.principal import Principal, Role, Scope
 from server_fastapi.core.problems import InvalidInput, error_responses
@@ -14,6 +13,7 @@ from server_fastapi.core.security import CurrentUser, client_ip, require_role, r
 from server_fastapi.core.state import State
 from server_fastapi.ledger import service
 from server_fastapi.ledger.schemas import Balance, Credit, Deposit
+from server_fastapi.ledger.service import DepositReferenceUsed
 
 Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
@@ -27,22 +27,28 @@ async def list_balances(principal: Reader, db: Db) -> list[Balance]:
     return await service.balances(db, principal.user_id)
 
 
-@router.post("/admin/deposits", status_code=status.HTTP_201_CREATED, responses=error_responses(InvalidInput))
-async def create_deposit(body: Deposit, principal: Admin, db: Db, state: State, request: Request) -> Balance:
-    """Credit an account with funds received outside Tessera. Audited."""
-    balance = await service.credit(
-        db, body.user_id, body.asset, body.amount, kind="deposit", reference=body.reference
+@router.post(
+    "/admin/deposits",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        status.HTTP_200_OK: {
+            "model": Balance,
+            "description": "Credited before under this reference: nothing moved",
+        },
+        **error_responses(InvalidInput, DepositReferenceUsed),
+    },
+)
+async def create_deposit(
+    body: Deposit, principal: Admin, db: Db, state: State, request: Request, response: Response
+) -> Balance:
+    """Credit an account with funds received outside Tessera, once per external `reference`: a retry with the
+    same reference, account, asset and amount credits nothing again (200). Audited."""
+    outcome = await service.deposit(
+        db, state.bus, admin_id=principal.user_id, body=body, ip=client_ip(request, state.settings)
     )
-    service.announce_balances(db, state.bus, body.user_id, [body.asset])
-    await record_audit(
-        db,
-        actor_id=principal.user_id,
-        action="ledger.deposit",
-        subject=str(body.user_id),
-        details={"asset": body.asset, "amount": f"{body.amount:f}", "reference": body.reference},
-        ip=client_ip(request, state.settings),
-    )
-    return balance
+    if not outcome.credited:
+        response.status_code = status.HTTP_200_OK
+    return outcome.balance
 
 
 dev_router = APIRouter(tags=["dev"])

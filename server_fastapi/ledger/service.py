@@ -9,19 +9,21 @@ trader's money outside trading announces it with `announce_balances`, so the tra
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
 from uuid import UUID
 
 import asyncpg
 
+from server_fastapi.core.audit import record_audit
 from server_fastapi.core.bus import EventBus
 from server_fastapi.core.db import Connection, Pool, acquire, after_commit
-from server_fastapi.core.problems import FieldError, InvalidInput, TesseraError
+from server_fastapi.core.problems import Conflict, FieldError, InvalidInput, TesseraError
 from server_fastapi.ledger import repository
 from server_fastapi.ledger.events import BalanceChanged, balances_channel
 from server_fastapi.ledger.repository import EntryDraft, Posting
-from server_fastapi.ledger.schemas import Balance
+from server_fastapi.ledger.schemas import Balance, Deposit
 
 __all__ = [
     "EntryDraft",
@@ -30,6 +32,7 @@ __all__ = [
     "announce_balances",
     "balances",
     "credit",
+    "deposit",
     "fees_account",
     "hold",
     "post_entries",
@@ -43,6 +46,19 @@ class InsufficientFunds(TesseraError):
     """The available balance does not cover the amount: a conflict with the account's state, not bad input."""
 
     status, slug, title = HTTPStatus.CONFLICT, "insufficient-funds", "Insufficient Funds"
+
+
+class DepositReferenceUsed(TesseraError):
+    """The external reference was credited before, to another account, asset or amount."""
+
+    status, slug, title = HTTPStatus.CONFLICT, "deposit-reference-used", "Deposit Reference Used"
+
+
+@dataclass(frozen=True, slots=True)
+class DepositOutcome:
+    balance: Balance
+    credited: bool
+    """False for a retry of a deposit credited before: nothing moved this time."""
 
 
 async def balances(conn: Connection, user_id: UUID) -> list[Balance]:
@@ -105,6 +121,59 @@ async def credit(
     )
     rows = await repository.balances_of(conn, [account])
     return Balance(**{key: rows[0][key] for key in ("asset", "available", "held")})
+
+
+async def deposit(
+    conn: Connection, bus: EventBus, *, admin_id: UUID, body: Deposit, ip: str | None
+) -> DepositOutcome:
+    """Credit funds received outside Tessera, once per external reference (audited, announced to the
+    trader). A retry with the same reference, account, asset and amount credits nothing and returns the
+    balance; the same reference for anything else is a conflict."""
+    earlier = await repository.deposit_by_reference(conn, body.reference)
+    if earlier is not None:
+        if (earlier["owner_id"], earlier["asset"], earlier["amount"]) != (
+            body.user_id,
+            body.asset,
+            body.amount,
+        ):
+            raise DepositReferenceUsed(
+                f"Reference {body.reference!r} was credited on {earlier['created_at']:%Y-%m-%d %H:%M} UTC "
+                "to another account, asset or amount.",
+                reference=body.reference,
+                entry_id=earlier["id"],
+            )
+        current = next(b for b in await balances(conn, body.user_id) if b.asset == body.asset)
+        return DepositOutcome(balance=current, credited=False)
+    try:
+        balance = await credit(
+            conn, body.user_id, body.asset, body.amount, kind="deposit", reference=body.reference
+        )
+    except asyncpg.ForeignKeyViolationError as error:
+        if error.constraint_name != "ledger_accounts_owner_id_fkey":
+            raise
+        raise InvalidInput(
+            f"No account {body.user_id}.",
+            errors=[
+                FieldError(
+                    location="body", pointer="/user_id", detail="no such account", code="unknown_account"
+                )
+            ],
+        ) from None
+    except asyncpg.UniqueViolationError:
+        raise Conflict(
+            f"A deposit with reference {body.reference!r} is being credited now; retry to see its outcome.",
+            reference=body.reference,
+        ) from None
+    announce_balances(conn, bus, body.user_id, [body.asset])
+    await record_audit(
+        conn,
+        actor_id=admin_id,
+        action="ledger.deposit",
+        subject=str(body.user_id),
+        details={"asset": body.asset, "amount": f"{body.amount:f}", "reference": body.reference},
+        ip=ip,
+    )
+    return DepositOutcome(balance=balance, credited=True)
 
 
 async def hold(conn: Connection, user_id: UUID, asset: str, amount: Decimal, reference: str) -> None:

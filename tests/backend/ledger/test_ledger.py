@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from decimal import Decimal
@@ -12,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from tests_support import announced, balance_news, make_settings
+from tests_support import announced, assert_problem, balance_news, make_settings
 
 from server_fastapi.__main__ import export_openapi
 from server_fastapi.app import create_app
@@ -96,6 +97,63 @@ async def test_admin_deposit_is_admin_only_and_audited(
         "SELECT available FROM ledger_accounts WHERE kind = 'external' AND asset = 'BTC'"
     )
     assert external == Decimal("-0.5")
+
+
+async def test_a_deposit_is_credited_once_per_reference(
+    api: FastAPI, client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    admin, trader, other = await make_user(db, "admin"), await make_user(db), await make_user(db)
+    body = {"user_id": str(trader), "asset": "BTC", "amount": "0.5", "reference": "wire-7"}
+    as_admin = headers(admin, "admin")
+    first = await client.post("/api/v1/admin/deposits", json=body, headers=as_admin)
+    assert first.status_code == 201, first.text
+
+    # A retry (a lost answer, a double click) credits nothing and answers the balance.
+    news = balance_news(api)
+    again = await client.post("/api/v1/admin/deposits", json={**body, "amount": "0.50"}, headers=as_admin)
+    assert again.status_code == 200, again.text
+    assert again.json() == {"asset": "BTC", "available": "0.5", "held": "0"}
+    assert announced(news) == []
+
+    # The same reference for another account, asset or amount is refused and moves nothing.
+    for changed in ({"user_id": str(other)}, {"asset": "ETH"}, {"amount": "5"}):
+        refused = await client.post("/api/v1/admin/deposits", json={**body, **changed}, headers=as_admin)
+        problem = assert_problem(refused, 409, "deposit-reference-used")
+        assert problem["reference"] == "wire-7", problem
+    assert await service.balances(db, trader) == [
+        Balance(asset="BTC", available=Decimal("0.5"), held=Decimal(0))
+    ]
+    assert await service.balances(db, other) == []
+    deposits = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'ledger.deposit'")
+    assert deposits == 1
+
+
+async def test_concurrent_deposits_of_one_reference_credit_it_once(
+    api: FastAPI, client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    admin, trader = await make_user(db, "admin"), await make_user(db)
+    body = {"user_id": str(trader), "asset": "USDT", "amount": "250", "reference": "wire-race"}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/admin/deposits", json=body, headers=headers(admin, "admin")) for _ in range(6))
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(201) == 1, [answer.text for answer in answers]
+    assert set(statuses) <= {200, 201, 409}, [answer.text for answer in answers]
+    assert await service.balances(db, trader) == [
+        Balance(asset="USDT", available=Decimal(250), held=Decimal(0))
+    ]
+
+
+async def test_a_deposit_to_no_account_is_a_field_problem_and_writes_nothing(
+    api: FastAPI, client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    admin = await make_user(db, "admin")
+    body = {"user_id": str(uuid.uuid4()), "asset": "USDT", "amount": "1", "reference": "wire-nobody"}
+    refused = await client.post("/api/v1/admin/deposits", json=body, headers=headers(admin, "admin"))
+    problem = assert_problem(refused, 422)
+    assert [(e["pointer"], e["code"]) for e in problem["errors"]] == [("/user_id", "unknown_account")]
+    assert await db.fetchval("SELECT count(*) FROM ledger_entries WHERE reference = 'wire-nobody'") == 0
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'ledger.deposit'") == 0
 
 
 async def test_the_database_refuses_unbalanced_entries_and_negative_balances(

@@ -181,7 +181,8 @@ export const getLedgerCreateDepositUrl = () => {
 }
 
 /**
- * Credit an account with funds received outside Tessera. Audited.
+ * Credit an account with funds received outside Tessera, once per external `reference`: a retry with the
+ * same reference, account, asset and amount credits nothing again (200). Audited.
  * @summary Create Deposit
  */
 export const ledgerCreateDeposit = async (deposit: Deposit, options?: RequestInit): Promise<Balance> => {
