@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from server_fastapi.auth import service
 from server_fastapi.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPage,
+    Email,
     LoginRequest,
     Me,
     RecoveryCodes,
@@ -33,6 +34,7 @@ from server_fastapi.auth.schemas import (
     User,
 )
 from server_fastapi.core.db import Db, transaction
+from server_fastapi.core.principal import Principal, Role
 from server_fastapi.core.problems import (
     Conflict,
     Forbidden,
@@ -53,11 +55,14 @@ from server_fastapi.core.security import (
     CurrentUser,
     SessionUser,
     client_ip,
+    require_role,
 )
 from server_fastapi.core.settings import Settings
 from server_fastapi.core.state import State
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 # Per client address, failing closed: without Redis nobody may guess passwords unthrottled.
 REGISTER_LIMIT = rate_limit("register", per="ip", rate=10, period_seconds=3600, burst=5, fail="closed")
@@ -189,6 +194,19 @@ async def logout(principal: SessionUser, request: Request, db: Db, state: State)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     _clear_session_cookies(response, state.settings)
     return response
+
+
+@router.get(
+    "/admin/users",
+    summary="Find an account by its email (administrators); audited",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, InvalidInput),
+)
+async def find_user(
+    email: Annotated[Email, Query(max_length=320)], principal: Admin, db: Db, state: State, request: Request
+) -> User:
+    return await service.find_user(
+        db, email, admin_id=principal.user_id, ip=client_ip(request, state.settings)
+    )
 
 
 @router.get("/me", summary="The signed-in account", responses=error_responses(Unauthorized))

@@ -187,6 +187,18 @@ async def get_user(conn: Connection, user_id: UUID) -> User:
     return _user(record)
 
 
+async def find_user(conn: Connection, email: str, *, admin_id: UUID, ip: str | None) -> User:
+    """The account behind an email, for an administrator (crediting a deposit, say); audited, as it reads
+    someone's personal data."""
+    record = await repo.user_by_email(conn, email)
+    if record is None:
+        raise NotFound("No account has this email.")
+    await record_audit(
+        conn, actor_id=admin_id, action="auth.user.looked_up", subject=f"user:{record['id']}", ip=ip
+    )
+    return _user(record)
+
+
 # --- sign-in and sessions -------------------------------------------------------------------------------
 
 

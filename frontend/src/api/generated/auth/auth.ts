@@ -25,6 +25,7 @@ import type {
   ApiKeyCreate,
   ApiKeyCreated,
   ApiKeyPage,
+  AuthFindUserParams,
   HTTPValidationError,
   LoginRequest,
   Me,
@@ -397,7 +398,133 @@ export const useAuthLogout = <TError = ErrorType<Problem>,
       > => {
       return useMutation(getAuthLogoutMutationOptions(options));
     }
-    export const getAuthMeUrl = () => {
+    export const getAuthFindUserUrl = (params: AuthFindUserParams,) => {
+  const normalizedParams = new URLSearchParams();
+
+  Object.entries(params || {}).forEach(([key, value]) => {
+
+    if (value !== undefined) {
+      normalizedParams.append(key, value === null ? 'null' : String(value))
+    }
+  });
+
+  const stringifiedParams = normalizedParams.toString();
+
+  return stringifiedParams.length > 0 ? `/api/v1/admin/users?${stringifiedParams}` : `/api/v1/admin/users`
+}
+
+/**
+ * @summary Find an account by its email (administrators); audited
+ */
+export const authFindUser = async (params: AuthFindUserParams, options?: RequestInit): Promise<User> => {
+
+  return apiFetch<User>(getAuthFindUserUrl(params),
+  {
+    ...options,
+    method: 'GET'
+
+
+  }
+);}
+
+
+
+
+
+export const getAuthFindUserQueryKey = (params?: AuthFindUserParams,) => {
+    return [
+    `/api/v1/admin/users`, ...(params ? [params] : [])
+    ] as const;
+    }
+
+
+export const getAuthFindUserQueryOptions = <TData = Awaited<ReturnType<typeof authFindUser>>, TError = ErrorType<Problem>>(params: AuthFindUserParams, options?: { query?:UseQueryOptions<Awaited<ReturnType<typeof authFindUser>>, TError, TData>, }
+) => {
+
+const {query: queryOptions} = options ?? {};
+
+  const queryKey =  queryOptions?.queryKey ?? getAuthFindUserQueryKey(params);
+
+
+
+    const queryFn: QueryFunction<Awaited<ReturnType<typeof authFindUser>>> = ({ signal }) => authFindUser(params, { signal });
+
+
+
+
+
+   return  { queryKey, queryFn, ...queryOptions} as UseQueryOptions<Awaited<ReturnType<typeof authFindUser>>, TError, TData> & { queryKey: QueryKey }
+}
+
+export type AuthFindUserQueryResult = NonNullable<Awaited<ReturnType<typeof authFindUser>>>
+export type AuthFindUserQueryError = ErrorType<Problem>
+
+
+/**
+ * @summary Find an account by its email (administrators); audited
+ */
+
+export function useAuthFindUser<TData = Awaited<ReturnType<typeof authFindUser>>, TError = ErrorType<Problem>>(
+ params: AuthFindUserParams, options?: { query?:UseQueryOptions<Awaited<ReturnType<typeof authFindUser>>, TError, TData>, }
+
+ ):  UseQueryResult<TData, TError> & { queryKey: QueryKey } {
+
+  const queryOptions = getAuthFindUserQueryOptions(params,options)
+
+  const query = useQuery(queryOptions) as  UseQueryResult<TData, TError> & { queryKey: QueryKey };
+
+  return withQueryKey(query, queryOptions.queryKey);
+}
+
+
+
+
+
+
+export const getAuthFindUserSuspenseQueryOptions = <TData = Awaited<ReturnType<typeof authFindUser>>, TError = ErrorType<Problem>>(params: AuthFindUserParams, options?: { query?:UseSuspenseQueryOptions<Awaited<ReturnType<typeof authFindUser>>, TError, TData>, }
+) => {
+
+const {query: queryOptions} = options ?? {};
+
+  const queryKey =  queryOptions?.queryKey ?? getAuthFindUserQueryKey(params);
+
+
+
+    const queryFn: QueryFunction<Awaited<ReturnType<typeof authFindUser>>> = ({ signal }) => authFindUser(params, { signal });
+
+
+
+
+
+   return  { queryKey, queryFn, ...queryOptions} as UseSuspenseQueryOptions<Awaited<ReturnType<typeof authFindUser>>, TError, TData> & { queryKey: QueryKey }
+}
+
+export type AuthFindUserSuspenseQueryResult = NonNullable<Awaited<ReturnType<typeof authFindUser>>>
+export type AuthFindUserSuspenseQueryError = ErrorType<Problem>
+
+
+/**
+ * @summary Find an account by its email (administrators); audited
+ */
+
+export function useAuthFindUserSuspense<TData = Awaited<ReturnType<typeof authFindUser>>, TError = ErrorType<Problem>>(
+ params: AuthFindUserParams, options?: { query?:UseSuspenseQueryOptions<Awaited<ReturnType<typeof authFindUser>>, TError, TData>, }
+
+ ):  UseSuspenseQueryResult<TData, TError> & { queryKey: QueryKey } {
+
+  const queryOptions = getAuthFindUserSuspenseQueryOptions(params,options)
+
+  const query = useSuspenseQuery(queryOptions) as  UseSuspenseQueryResult<TData, TError> & { queryKey: QueryKey };
+
+  return withQueryKey(query, queryOptions.queryKey);
+}
+
+
+
+
+
+
+export const getAuthMeUrl = () => {
 
 
 

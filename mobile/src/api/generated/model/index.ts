@@ -26,6 +26,7 @@ export * from './apiKeyScopesItem';
 export * from './auditEntry';
 export * from './auditEntryPage';
 export * from './auditVerification';
+export * from './authFindUserParams';
 export * from './balance';
 export * from './bookLevel';
 export * from './candle';
