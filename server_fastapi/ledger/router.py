@@ -12,7 +12,7 @@ from server_fastapi.core.problems import InvalidInput, error_responses
 from server_fastapi.core.security import CurrentUser, client_ip, require_role, require_scope
 from server_fastapi.core.state import State
 from server_fastapi.ledger import service
-from server_fastapi.ledger.schemas import Balance, Credit, Deposit
+from server_fastapi.ledger.schemas import Balance, Credit, Deposit, DepositReceipt
 from server_fastapi.ledger.service import DepositReferenceUsed
 
 Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
@@ -40,15 +40,15 @@ async def list_balances(principal: Reader, db: Db) -> list[Balance]:
 )
 async def create_deposit(
     body: Deposit, principal: Admin, db: Db, state: State, request: Request, response: Response
-) -> Balance:
+) -> DepositReceipt:
     """Credit an account with funds received outside Tessera, once per external `reference`: a retry with the
     same reference, account, asset and amount credits nothing again (200). Audited."""
-    outcome = await service.deposit(
+    receipt = await service.deposit(
         db, state.bus, admin_id=principal.user_id, body=body, ip=client_ip(request, state.settings)
     )
-    if not outcome.credited:
+    if not receipt.credited:
         response.status_code = status.HTTP_200_OK
-    return outcome.balance
+    return receipt
 
 
 dev_router = APIRouter(tags=["dev"])

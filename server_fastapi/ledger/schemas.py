@@ -44,3 +44,12 @@ class Credit(BaseModel):
 class Deposit(Credit):
     user_id: UUID = Field(description="The account credited")
     reference: str = Field(min_length=1, max_length=200, description="External reference (transfer id)")
+
+
+class DepositReceipt(Balance):
+    """The credited account's balance in the asset after a deposit."""
+
+    reference: str
+    credited: bool = Field(
+        description="False when this reference was credited before: nothing moved this time"
+    )

@@ -9,7 +9,6 @@ trader's money outside trading announces it with `announce_balances`, so the tra
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
 from uuid import UUID
@@ -23,7 +22,7 @@ from server_fastapi.core.problems import Conflict, FieldError, InvalidInput, Tes
 from server_fastapi.ledger import repository
 from server_fastapi.ledger.events import BalanceChanged, balances_channel
 from server_fastapi.ledger.repository import EntryDraft, Posting
-from server_fastapi.ledger.schemas import Balance, Deposit
+from server_fastapi.ledger.schemas import Balance, Deposit, DepositReceipt
 
 __all__ = [
     "EntryDraft",
@@ -52,13 +51,6 @@ class DepositReferenceUsed(TesseraError):
     """The external reference was credited before, to another account, asset or amount."""
 
     status, slug, title = HTTPStatus.CONFLICT, "deposit-reference-used", "Deposit Reference Used"
-
-
-@dataclass(frozen=True, slots=True)
-class DepositOutcome:
-    balance: Balance
-    credited: bool
-    """False for a retry of a deposit credited before: nothing moved this time."""
 
 
 async def balances(conn: Connection, user_id: UUID) -> list[Balance]:
@@ -125,7 +117,7 @@ async def credit(
 
 async def deposit(
     conn: Connection, bus: EventBus, *, admin_id: UUID, body: Deposit, ip: str | None
-) -> DepositOutcome:
+) -> DepositReceipt:
     """Credit funds received outside Tessera, once per external reference (audited, announced to the
     trader). A retry with the same reference, account, asset and amount credits nothing and returns the
     balance; the same reference for anything else is a conflict."""
@@ -143,7 +135,7 @@ async def deposit(
                 entry_id=earlier["id"],
             )
         current = next(b for b in await balances(conn, body.user_id) if b.asset == body.asset)
-        return DepositOutcome(balance=current, credited=False)
+        return DepositReceipt(**current.model_dump(), reference=body.reference, credited=False)
     try:
         balance = await credit(
             conn, body.user_id, body.asset, body.amount, kind="deposit", reference=body.reference
@@ -173,7 +165,7 @@ async def deposit(
         details={"asset": body.asset, "amount": f"{body.amount:f}", "reference": body.reference},
         ip=ip,
     )
-    return DepositOutcome(balance=balance, credited=True)
+    return DepositReceipt(**balance.model_dump(), reference=body.reference, credited=True)
 
 
 async def hold(conn: Connection, user_id: UUID, asset: str, amount: Decimal, reference: str) -> None:

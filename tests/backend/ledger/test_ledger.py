@@ -86,7 +86,13 @@ async def test_admin_deposit_is_admin_only_and_audited(
     assert refused.status_code == 403
     created = await client.post("/api/v1/admin/deposits", json=body, headers=headers(admin, "admin"))
     assert created.status_code == 201, created.text
-    assert created.json() == {"asset": "BTC", "available": "0.5", "held": "0"}
+    assert created.json() == {
+        "asset": "BTC",
+        "available": "0.5",
+        "held": "0",
+        "reference": "wire-42",
+        "credited": True,
+    }
     assert announced(news) == [(trader, "BTC", Decimal("0.5"), Decimal(0))]  # to the trader, live
     audit = await db.fetchrow(
         "SELECT actor_id, subject, details FROM audit_log WHERE action = 'ledger.deposit'"
@@ -112,7 +118,13 @@ async def test_a_deposit_is_credited_once_per_reference(
     news = balance_news(api)
     again = await client.post("/api/v1/admin/deposits", json={**body, "amount": "0.50"}, headers=as_admin)
     assert again.status_code == 200, again.text
-    assert again.json() == {"asset": "BTC", "available": "0.5", "held": "0"}
+    assert again.json() == {
+        "asset": "BTC",
+        "available": "0.5",
+        "held": "0",
+        "reference": "wire-7",
+        "credited": False,
+    }
     assert announced(news) == []
 
     # The same reference for another account, asset or amount is refused and moves nothing.

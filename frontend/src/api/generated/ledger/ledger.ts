@@ -24,6 +24,7 @@ import type {
 import type {
   Balance,
   Deposit,
+  DepositReceipt,
   Problem
 } from '../model';
 
@@ -185,7 +186,7 @@ export const getLedgerCreateDepositUrl = () => {
  * same reference, account, asset and amount credits nothing again (200). Audited.
  * @summary Create Deposit
  */
-export const ledgerCreateDeposit = async (deposit: Deposit, options?: RequestInit): Promise<Balance> => {
+export const ledgerCreateDeposit = async (deposit: Deposit, options?: RequestInit): Promise<Balance | DepositReceipt> => {
 
     const getHeaders = (h?: NonNullable<RequestInit['headers']>): Record<string, string | readonly string[]> => {
     if (!h) return {};
@@ -201,7 +202,7 @@ export const ledgerCreateDeposit = async (deposit: Deposit, options?: RequestIni
     }
     return headers;
   };
-return apiFetch<Balance>(getLedgerCreateDepositUrl(),
+return apiFetch<Balance | DepositReceipt>(getLedgerCreateDepositUrl(),
   {
     ...options,
     method: 'POST',

@@ -38,6 +38,7 @@ export * from './complianceListAlertsStatus';
 export * from './complianceListAuditEntriesParams';
 export * from './complianceValidateIvms101Body';
 export * from './deposit';
+export * from './depositReceipt';
 export * from './draftRequest';
 export * from './draftResponse';
 export * from './draftResponseFallback';
