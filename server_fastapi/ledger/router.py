@@ -32,7 +32,7 @@ async def list_balances(principal: Reader, db: Db) -> list[Balance]:
     status_code=status.HTTP_201_CREATED,
     responses={
         status.HTTP_200_OK: {
-            "model": Balance,
+            "model": DepositReceipt,
             "description": "Credited before under this reference: nothing moved",
         },
         **error_responses(InvalidInput, DepositReferenceUsed),

@@ -1,6 +1,7 @@
 // Operations in two browsers against the real API: an administrator halts a market with its kill switch from
 // the Operations page, which cancels a trader's resting order (its hold released) and refuses new orders as
-// halted; resuming lets orders in again. Only administrators see the page, and they do not review compliance.
+// halted; resuming lets orders in again. The administrator credits a wire to the trader, found by email, once
+// however often it is sent. Only administrators see the page, and they do not review compliance.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -14,6 +15,7 @@ const RESTING_BUY = { symbol: "BTC-USDT", side: "buy", type: "limit", price: "50
 
 let admin;
 let trader;
+let traderEmail;
 
 const venue = useVenue(async () => {
   admin = await venue.openPage("admin");
@@ -27,7 +29,7 @@ async function usdt() {
 }
 
 test("an administrator halts a market, which cancels its resting orders and refuses new ones, then resumes it", async (t) => {
-  await signUp(trader, venue.web.origin, "Halt Watcher");
+  traderEmail = await signUp(trader, venue.web.origin, "Halt Watcher");
   await faucet(trader, "USDT", "1000");
   const resting = await api(trader, "POST", "/api/v1/orders", RESTING_BUY);
   assert.equal(resting.status, 201, JSON.stringify(resting.body));
@@ -64,6 +66,29 @@ test("an administrator halts a market, which cancels its resting orders and refu
   await row.getByRole("status", { name: "BTC-USDT kill switch" }).getByText("Trading").waitFor();
   const again = await api(trader, "POST", "/api/v1/orders", RESTING_BUY);
   assert.equal(again.status, 201, JSON.stringify(again.body));
+  assert.deepEqual(pageErrors, []);
+});
+
+test("an administrator credits a wire to the trader found by email, once however often it is sent", async (t) => {
+  const before = await usdt();
+  await admin.getByLabel("Account email").fill(traderEmail);
+  await admin.getByRole("button", { name: "Find account" }).click();
+  const form = admin.getByRole("form", { name: "Deposit" });
+  await form.getByText("Halt Watcher").waitFor();
+  await form.getByLabel("Asset").selectOption("USDT");
+  await form.getByLabel("Amount").fill("250");
+  await form.getByLabel("External reference").fill("wire-e2e-1");
+  await form.getByRole("button", { name: "Credit deposit" }).click();
+  await form.getByRole("status").getByText(/^Credited under wire-e2e-1\./).waitFor();
+  const after = await usdt();
+  t.diagnostic(`USDT ${before.available} -> ${after.available}`);
+  assert.equal(Number(after.available), Number(before.available) + 250);
+
+  await form.getByRole("button", { name: "Credit deposit" }).click();
+  await form.getByRole("status").getByText(/^wire-e2e-1 was credited before; nothing moved\./).waitFor();
+  assert.deepEqual(await usdt(), after);
+  await admin.screenshot({ path: join(RESULTS, "operations-deposit.png"), fullPage: true });
+  assert.deepEqual(await seriousViolations(admin, t), []);
   assert.deepEqual(pageErrors, []);
 });
 

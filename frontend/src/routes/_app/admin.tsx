@@ -8,6 +8,7 @@ import { getTradingListHaltsSuspenseQueryOptions } from "../../api/generated/tra
 import { Card, PageTitle, tableClass } from "../../components/ui";
 import { formatDecimal } from "../../lib/decimal";
 import { ADMIN_ROLES, hasRole } from "../../lib/session";
+import { DepositForm } from "./-components/DepositForm";
 import { GLOBAL_SCOPE, haltOf, KillSwitch } from "./-components/KillSwitch";
 
 export const Route = createFileRoute("/_app/admin")({
@@ -27,6 +28,7 @@ function AdminPage() {
   const { data: halts } = useSuspenseQuery(getTradingListHaltsSuspenseQueryOptions());
   const { data: markets } = useSuspenseQuery(getMarketsListMarketsSuspenseQueryOptions());
   const listed = markets.items;
+  const assets = [...new Set(listed.flatMap((market) => [market.base_asset, market.quote_asset]))].sort();
   const global = haltOf(halts, GLOBAL_SCOPE);
   return (
     <>
@@ -38,6 +40,7 @@ function AdminPage() {
           </p>
           <KillSwitch label="every market" symbol={null} state={global} />
         </Card>
+        <DepositForm assets={assets} />
         <Card title={`Markets (${listed.length})`}>
           <div className={css({ overflowX: "auto" })}>
             <table className={tableClass} aria-label="Markets and their kill switches">

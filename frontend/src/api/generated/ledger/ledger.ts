@@ -186,7 +186,7 @@ export const getLedgerCreateDepositUrl = () => {
  * same reference, account, asset and amount credits nothing again (200). Audited.
  * @summary Create Deposit
  */
-export const ledgerCreateDeposit = async (deposit: Deposit, options?: RequestInit): Promise<Balance | DepositReceipt> => {
+export const ledgerCreateDeposit = async (deposit: Deposit, options?: RequestInit): Promise<DepositReceipt> => {
 
     const getHeaders = (h?: NonNullable<RequestInit['headers']>): Record<string, string | readonly string[]> => {
     if (!h) return {};
@@ -202,7 +202,7 @@ export const ledgerCreateDeposit = async (deposit: Deposit, options?: RequestIni
     }
     return headers;
   };
-return apiFetch<Balance | DepositReceipt>(getLedgerCreateDepositUrl(),
+return apiFetch<DepositReceipt>(getLedgerCreateDepositUrl(),
   {
     ...options,
     method: 'POST',
