@@ -161,7 +161,7 @@ async def deposit(
         conn,
         actor_id=admin_id,
         action="ledger.deposit",
-        subject=str(body.user_id),
+        subject=f"user:{body.user_id}",
         details={"asset": body.asset, "amount": f"{body.amount:f}", "reference": body.reference},
         ip=ip,
     )

@@ -98,7 +98,7 @@ async def test_admin_deposit_is_admin_only_and_audited(
         "SELECT actor_id, subject, details FROM audit_log WHERE action = 'ledger.deposit'"
     )
     assert audit is not None
-    assert (audit["actor_id"], audit["subject"]) == (admin, str(trader))
+    assert (audit["actor_id"], audit["subject"]) == (admin, f"user:{trader}")
     external = await db.fetchval(
         "SELECT available FROM ledger_accounts WHERE kind = 'external' AND asset = 'BTC'"
     )
