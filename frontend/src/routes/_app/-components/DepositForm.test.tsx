@@ -1,4 +1,4 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { focusManager, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -14,12 +14,14 @@ const NOT_FOUND = { type: "urn:tessera:problem:not-found", title: "Not Found", s
 /** The API as the form sees it: Ada is the only account; deposits answer `onDeposit(body)`. */
 function renderForm(onDeposit: (body: Record<string, string>) => Response) {
   const sent: Record<string, string>[] = [];
+  const asked: string[] = [];
   vi.stubGlobal(
     "fetch",
     vi.fn<typeof fetch>(async (input) => {
       const request = input as Request;
       const url = new URL(request.url);
       if (url.pathname === "/api/v1/admin/users") {
+        asked.push(url.searchParams.get("email") ?? "");
         return url.searchParams.get("email") === ADA.email ? jsonResponse(200, ADA) : jsonResponse(404, NOT_FOUND, "application/problem+json");
       }
       const body = (await request.json()) as Record<string, string>;
@@ -33,7 +35,7 @@ function renderForm(onDeposit: (body: Record<string, string>) => Response) {
       <AppToaster />
     </QueryClientProvider>,
   );
-  return { sent, user: userEvent.setup() };
+  return { sent, lookups: (email: string) => asked.filter((one) => one === email).length, user: userEvent.setup() };
 }
 
 afterEach(() => {
@@ -51,7 +53,7 @@ describe("receiptLine", () => {
 describe("DepositForm", () => {
   it("finds the account by email, credits it once per reference and says when a retry moved nothing", async () => {
     let deposits = 0;
-    const { sent, user } = renderForm((body) => {
+    const { sent, lookups, user } = renderForm((body) => {
       deposits += 1;
       const first = deposits === 1; // the API credits a reference once, then answers retries with 200
       return jsonResponse(first ? 201 : 200, { asset: body.asset, available: body.amount, held: "0", reference: body.reference, credited: first });
@@ -64,6 +66,12 @@ describe("DepositForm", () => {
     await user.type(screen.getByLabelText("Account email"), ADA.email);
     await user.click(screen.getByRole("button", { name: "Find account" }));
     expect(await screen.findByText("Ada Lovelace")).toBeTruthy();
+    // Each look-up is audited: coming back to the window does not ask again.
+    focusManager.setFocused(false);
+    focusManager.setFocused(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lookups(ADA.email)).toBe(1);
+    focusManager.setFocused(undefined);
     await user.selectOptions(screen.getByLabelText("Asset"), "BTC");
     await user.type(screen.getByLabelText("Amount"), "0.5");
     await user.type(screen.getByLabelText("External reference"), " wire-7 ");

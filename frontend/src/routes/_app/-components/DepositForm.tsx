@@ -26,7 +26,8 @@ export function receiptLine(receipt: DepositReceipt, account: User): string {
 export function DepositForm({ assets }: { assets: readonly string[] }) {
   const [email, setEmail] = useState("");
   const [lookedUp, setLookedUp] = useState<string | null>(null);
-  const account = useQuery({ ...getAuthFindUserQueryOptions({ email: lookedUp ?? "" }), enabled: lookedUp !== null, retry: false });
+  // Every look-up is audited: asked once per address, never again behind the admin's back (focus, remount).
+  const account = useQuery({ ...getAuthFindUserQueryOptions({ email: lookedUp ?? "" }), enabled: lookedUp !== null, retry: false, staleTime: Infinity, refetchOnWindowFocus: false, refetchOnReconnect: false });
   const deposit = useLedgerCreateDeposit();
   const [asset, setAsset] = useState(assets[0] ?? "");
   const [amount, setAmount] = useState("");
