@@ -34,7 +34,6 @@ from server_fastapi.auth.schemas import (
     User,
 )
 from server_fastapi.core.db import Db, transaction
-from server_fastapi.core.principal import Principal, Role
 from server_fastapi.core.problems import (
     Conflict,
     Forbidden,
@@ -51,18 +50,16 @@ from server_fastapi.core.security import (
     CSRF_COOKIE,
     CSRF_HEADER,
     REFRESH_COOKIE,
+    AdminUser,
     CsrfRejected,
     CurrentUser,
     SessionUser,
     client_ip,
-    require_role,
 )
 from server_fastapi.core.settings import Settings
 from server_fastapi.core.state import State
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
-
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 # Per client address, failing closed: without Redis nobody may guess passwords unthrottled.
 REGISTER_LIMIT = rate_limit("register", per="ip", rate=10, period_seconds=3600, burst=5, fail="closed")
@@ -202,7 +199,11 @@ async def logout(principal: SessionUser, request: Request, db: Db, state: State)
     responses=error_responses(Unauthorized, Forbidden, NotFound, InvalidInput),
 )
 async def find_user(
-    email: Annotated[Email, Query(max_length=320)], principal: Admin, db: Db, state: State, request: Request
+    email: Annotated[Email, Query(max_length=320)],
+    principal: AdminUser,
+    db: Db,
+    state: State,
+    request: Request,
 ) -> User:
     return await service.find_user(
         db, email, admin_id=principal.user_id, ip=client_ip(request, state.settings)

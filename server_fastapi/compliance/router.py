@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.routing import APIRoute
 
 from server_fastapi.compliance import service
@@ -26,7 +26,6 @@ from server_fastapi.compliance.schemas import (
     KycProfileUpdate,
 )
 from server_fastapi.core.db import Db
-from server_fastapi.core.principal import Principal, Role
 from server_fastapi.core.problems import (
     Conflict,
     FieldError,
@@ -37,7 +36,7 @@ from server_fastapi.core.problems import (
     Unauthorized,
     error_responses,
 )
-from server_fastapi.core.security import CurrentUser, SessionUser, require_role
+from server_fastapi.core.security import ComplianceOfficer, CurrentUser, SessionUser
 from server_fastapi.core.state import State
 
 MAX_IVMS101_BYTES = 256 * 1024
@@ -92,7 +91,6 @@ class KycBodyLimitRoute(APIRoute):
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 kyc_router = APIRouter(tags=["compliance"], route_class=KycBodyLimitRoute)
-Officer = Annotated[Principal, Depends(require_role(Role.COMPLIANCE))]
 
 
 async def _json_body(request: Request, limit: int) -> Any:
@@ -161,7 +159,7 @@ async def erase_me(body: ErasureRequest, principal: SessionUser, db: Db, state: 
     summary="Recompute the audit log's hash chain and report the first broken link",
     responses=error_responses(Unauthorized, Forbidden),
 )
-async def verify_audit(principal: Officer, db: Db) -> AuditVerification:
+async def verify_audit(principal: ComplianceOfficer, db: Db) -> AuditVerification:
     return await service.audit_verification(db, principal)
 
 
@@ -171,7 +169,7 @@ async def verify_audit(principal: Officer, db: Db) -> AuditVerification:
     responses=error_responses(Unauthorized, Forbidden, InvalidInput),
 )
 async def list_audit_entries(
-    principal: Officer,
+    principal: ComplianceOfficer,
     db: Db,
     action: Annotated[
         str | None,
@@ -203,7 +201,7 @@ AlertId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     responses=error_responses(Unauthorized, Forbidden, InvalidInput),
 )
 async def list_alerts(
-    principal: Officer,
+    principal: ComplianceOfficer,
     db: Db,
     status: AlertStatus | None = None,
     kind: AlertKindName | None = None,
@@ -219,7 +217,7 @@ async def list_alerts(
     summary="One alert with its evidence",
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
-async def get_alert(alert_id: AlertId, principal: Officer, db: Db) -> AlertDetail:
+async def get_alert(alert_id: AlertId, principal: ComplianceOfficer, db: Db) -> AlertDetail:
     return await service.get_alert(db, alert_id)
 
 
@@ -228,7 +226,7 @@ async def get_alert(alert_id: AlertId, principal: Officer, db: Db) -> AlertDetai
     summary="Take an alert into review",
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
-async def acknowledge_alert(alert_id: AlertId, principal: Officer, db: Db) -> AlertDetail:
+async def acknowledge_alert(alert_id: AlertId, principal: ComplianceOfficer, db: Db) -> AlertDetail:
     return await service.acknowledge_alert(db, principal, alert_id)
 
 
@@ -237,5 +235,7 @@ async def acknowledge_alert(alert_id: AlertId, principal: Officer, db: Db) -> Al
     summary="Close an alert with the officer's conclusion",
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidInput),
 )
-async def resolve_alert(alert_id: AlertId, body: AlertResolution, principal: Officer, db: Db) -> AlertDetail:
+async def resolve_alert(
+    alert_id: AlertId, body: AlertResolution, principal: ComplianceOfficer, db: Db
+) -> AlertDetail:
     return await service.resolve_alert(db, principal, alert_id, body.comment)

@@ -3,7 +3,8 @@
 - `CurrentUser`: any authenticated principal (session cookie, bearer access token or API key); 401 otherwise.
 - `SessionUser`: signed in interactively (cookie or bearer), never an API key: API-key management, 2FA.
 - `require_role(*roles)`: the caller's role is one of these; compliance and admin routes also refuse API
-  keys (administration needs a person at a keyboard).
+  keys (administration needs a person at a keyboard). `AdminUser` and `ComplianceOfficer` are the two every
+  domain uses (`require_admin` for a whole router).
 - `require_scope(scope)`: the caller holds this scope (`read`, `trade`, `withdraw`); API keys hold at most
   `read` and `trade`.
 - `PUBLIC_ROUTES`: the explicit list of routes that need no credentials; `tests/backend/auth` walks every
@@ -55,7 +56,9 @@ __all__ = [
     "PUBLIC_ROUTES",
     "REFRESH_COOKIE",
     "SESSION_SCOPES",
+    "AdminUser",
     "AuthMethod",
+    "ComplianceOfficer",
     "CsrfRejected",
     "CurrentUser",
     "InsufficientScope",
@@ -69,6 +72,7 @@ __all__ = [
     "client_ip",
     "declared_access",
     "is_public_route",
+    "require_admin",
     "require_role",
     "require_scope",
     "require_session",
@@ -278,6 +282,11 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__name__ = f"require_role_{'_'.join(sorted(allowed))}"
     return _mark(dependency, roles=allowed, session_only=administrative)
+
+
+require_admin = require_role(Role.ADMIN)
+AdminUser = Annotated[Principal, Depends(require_admin)]
+ComplianceOfficer = Annotated[Principal, Depends(require_role(Role.COMPLIANCE))]
 
 
 def require_scope(scope: Scope | str) -> Callable[..., Awaitable[Principal]]:

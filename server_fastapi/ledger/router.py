@@ -7,16 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from server_fastapi.core.db import Db
-from server_fastapi.core.principal import Principal, Role, Scope
+from server_fastapi.core.principal import Principal, Scope
 from server_fastapi.core.problems import InvalidInput, error_responses
-from server_fastapi.core.security import CurrentUser, client_ip, require_role, require_scope
+from server_fastapi.core.security import AdminUser, CurrentUser, client_ip, require_scope
 from server_fastapi.core.state import State
 from server_fastapi.ledger import service
 from server_fastapi.ledger.schemas import Balance, Credit, Deposit, DepositReceipt
 from server_fastapi.ledger.service import DepositReferenceUsed
 
 Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 router = APIRouter(tags=["ledger"])
 
@@ -39,7 +38,7 @@ async def list_balances(principal: Reader, db: Db) -> list[Balance]:
     },
 )
 async def create_deposit(
-    body: Deposit, principal: Admin, db: Db, state: State, request: Request, response: Response
+    body: Deposit, principal: AdminUser, db: Db, state: State, request: Request, response: Response
 ) -> DepositReceipt:
     """Credit an account with funds received outside Tessera, once per external `reference`: a retry with the
     same reference, account, asset and amount credits nothing again (200). Audited."""

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, status
 
 from server_fastapi.core.db import Db
-from server_fastapi.core.principal import Principal
 from server_fastapi.core.problems import Conflict, InvalidInput, NotFound, error_responses
-from server_fastapi.core.security import Role, require_role
+from server_fastapi.core.security import AdminUser, require_admin
 from server_fastapi.markets import service
 from server_fastapi.markets.analytics import Interval
 from server_fastapi.markets.runtime import Markets
@@ -28,9 +27,7 @@ from server_fastapi.markets.schemas import (
 )
 
 router = APIRouter(prefix="/markets", tags=["markets"])
-_require_admin = require_role(Role.ADMIN)
-admin_router = APIRouter(prefix="/admin/instruments", tags=["admin"], dependencies=[Depends(_require_admin)])
-Admin = Annotated[Principal, Depends(_require_admin)]
+admin_router = APIRouter(prefix="/admin/instruments", tags=["admin"], dependencies=[Depends(require_admin)])
 
 Symbol = Annotated[str, Path(description="Market symbol, e.g. BTC-USDT", examples=["BTC-USDT"])]
 Start = Annotated[datetime | None, Query(description="Inclusive start (ISO 8601; UTC when no offset)")]
@@ -129,7 +126,7 @@ async def get_indicators(
     responses=error_responses(Conflict, InvalidInput),
 )
 async def create_instrument(
-    db: Db, admin: Admin, markets: Markets, body: InstrumentCreate, background: BackgroundTasks
+    db: Db, admin: AdminUser, markets: Markets, body: InstrumentCreate, background: BackgroundTasks
 ) -> Instrument:
     instrument = await service.create_instrument(db, body, actor_id=admin.user_id)
     background.add_task(markets.instrument_changed, instrument)  # after the commit
@@ -143,7 +140,7 @@ async def create_instrument(
 )
 async def update_instrument(
     db: Db,
-    admin: Admin,
+    admin: AdminUser,
     markets: Markets,
     body: InstrumentUpdate,
     background: BackgroundTasks,
@@ -158,7 +155,7 @@ async def update_instrument(
     "/{symbol}/halt", summary="Halt trading in an instrument", responses=error_responses(NotFound)
 )
 async def halt_instrument(
-    db: Db, admin: Admin, markets: Markets, background: BackgroundTasks, symbol: Symbol
+    db: Db, admin: AdminUser, markets: Markets, background: BackgroundTasks, symbol: Symbol
 ) -> Instrument:
     instrument = await service.set_status(db, symbol, InstrumentStatus.HALTED, actor_id=admin.user_id)
     background.add_task(markets.instrument_changed, instrument)
@@ -169,7 +166,7 @@ async def halt_instrument(
     "/{symbol}/resume", summary="Resume trading in an instrument", responses=error_responses(NotFound)
 )
 async def resume_instrument(
-    db: Db, admin: Admin, markets: Markets, background: BackgroundTasks, symbol: Symbol
+    db: Db, admin: AdminUser, markets: Markets, background: BackgroundTasks, symbol: Symbol
 ) -> Instrument:
     instrument = await service.set_status(db, symbol, InstrumentStatus.TRADING, actor_id=admin.user_id)
     background.add_task(markets.instrument_changed, instrument)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from server_fastapi.core.db import Db, Work, acquire
-from server_fastapi.core.principal import Principal, Role, Scope
+from server_fastapi.core.principal import Principal, Scope
 from server_fastapi.core.problems import (
     Conflict,
     InvalidInput,
@@ -19,7 +19,7 @@ from server_fastapi.core.problems import (
     error_responses,
 )
 from server_fastapi.core.ratelimit import rate_limit
-from server_fastapi.core.security import client_ip, require_role, require_scope
+from server_fastapi.core.security import AdminUser, client_ip, require_scope
 from server_fastapi.core.state import State
 from server_fastapi.core.ws import ChannelError, ChannelFeed, Hub, Session
 from server_fastapi.ledger.events import balances_channel
@@ -49,7 +49,6 @@ async def _runtime(request: Request) -> Runtime:
 TradingRuntime = Annotated[Runtime, Depends(_runtime)]
 Trader = Annotated[Principal, Depends(require_scope(Scope.TRADE))]
 Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Symbol = Annotated[str | None, Query(pattern=SYMBOL_PATTERN)]
 Cursor = Annotated[str | None, Query(max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -136,7 +135,7 @@ async def get_book(
 
 @router.post("/admin/trading/halts", responses=error_responses(NotFound))
 async def set_halt(
-    body: HaltRequest, principal: Admin, work: Work, runtime: TradingRuntime, request: Request
+    body: HaltRequest, principal: AdminUser, work: Work, runtime: TradingRuntime, request: Request
 ) -> HaltState:
     """Kill switch: halt or resume one market, or every market (`symbol` null); halting cancels the
     orders resting in the book. Audited."""
@@ -145,7 +144,7 @@ async def set_halt(
 
 
 @router.get("/admin/trading/halts")
-async def list_halts(_principal: Admin, db: Db) -> list[HaltState]:
+async def list_halts(_principal: AdminUser, db: Db) -> list[HaltState]:
     return await service.halts(db)
 
 

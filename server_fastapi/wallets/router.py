@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Query, status
 from server_fastapi.auth.service import SecondFactorNotEnrolled, SecondFactorRejected, SecondFactorRequired
 from server_fastapi.compliance.service import KycProfileMissing, PersonalDataErased
 from server_fastapi.core.db import Db
-from server_fastapi.core.principal import Principal, Role, Scope
+from server_fastapi.core.principal import Principal, Scope
 from server_fastapi.core.problems import InvalidInput, error_responses
-from server_fastapi.core.security import require_role, require_scope
+from server_fastapi.core.security import ComplianceOfficer, require_scope
 from server_fastapi.core.state import State
 from server_fastapi.ledger.service import InsufficientFunds
 from server_fastapi.wallets import service
@@ -32,7 +32,6 @@ from server_fastapi.wallets.service import WithdrawalNotFound, WithdrawalNotRevi
 
 Withdrawer = Annotated[Principal, Depends(require_scope(Scope.WITHDRAW))]
 Reader = Annotated[Principal, Depends(require_scope(Scope.READ))]
-Officer = Annotated[Principal, Depends(require_role(Role.COMPLIANCE))]
 Cursor = Annotated[str | None, Query(max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
@@ -81,7 +80,7 @@ async def get_withdrawal(withdrawal_id: int, principal: Reader, db: Db) -> Withd
 
 @router.get("/compliance/withdrawals", responses=error_responses(InvalidInput))
 async def list_withdrawals_for_review(
-    _principal: Officer,
+    _principal: ComplianceOfficer,
     db: Db,
     state: State,
     withdrawal_status: Annotated[WithdrawalStatus | None, Query(alias="status")] = None,
@@ -99,7 +98,7 @@ async def list_withdrawals_for_review(
     responses=error_responses(WithdrawalNotFound, WithdrawalNotReviewable),
 )
 async def approve_withdrawal(
-    withdrawal_id: int, body: WithdrawalDecision, principal: Officer, db: Db, state: State
+    withdrawal_id: int, body: WithdrawalDecision, principal: ComplianceOfficer, db: Db, state: State
 ) -> WithdrawalForReview:
     """Release a withdrawal under review for signing."""
     return await service.approve(db, state.settings, principal, withdrawal_id, body.comment)
@@ -110,7 +109,7 @@ async def approve_withdrawal(
     responses=error_responses(WithdrawalNotFound, WithdrawalNotReviewable),
 )
 async def reject_withdrawal(
-    withdrawal_id: int, body: WithdrawalDecision, principal: Officer, db: Db, state: State
+    withdrawal_id: int, body: WithdrawalDecision, principal: ComplianceOfficer, db: Db, state: State
 ) -> WithdrawalForReview:
     """Refuse a withdrawal before it is signed; the held amount and fee go back to the trader."""
     return await service.reject(db, state.settings, state.bus, principal, withdrawal_id, body.comment)
