@@ -52,6 +52,18 @@ export const inputClass = css({
   "&[aria-invalid=true]": { borderColor: "danger" },
 });
 
+/** A compact input inside a table row (a decision comment, a halt reason); it carries its own aria-label. */
+export const rowInputClass = css({
+  borderWidth: "1px",
+  borderColor: "border.default",
+  borderRadius: "md",
+  px: "2",
+  py: "1",
+  fontSize: "sm",
+  bg: "bg.surface",
+  color: "fg.default",
+});
+
 export function TextField({
   label,
   error,

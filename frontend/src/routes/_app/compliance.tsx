@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
 import { createFileRoute, redirect } from "@tanstack/react-router";
 import { useState } from "react";
-import { css } from "styled-system/css";
+import { css, cx } from "styled-system/css";
 
 import {
   getComplianceGetAlertQueryOptions,
@@ -18,7 +18,7 @@ import {
   useWalletsRejectWithdrawal,
 } from "../../api/generated/wallets/wallets";
 import { toaster } from "../../components/toaster";
-import { Button, Card, ErrorNotice, PageTitle, SelectField, tableClass } from "../../components/ui";
+import { Button, Card, ErrorNotice, PageTitle, rowInputClass, SelectField, tableClass } from "../../components/ui";
 import { chainName } from "../../lib/chains";
 import { formatDecimal } from "../../lib/decimal";
 import { COMPLIANCE_ROLES, hasRole } from "../../lib/session";
@@ -156,7 +156,7 @@ function ReviewRow({ item }: { item: WithdrawalForReview }) {
             placeholder="Comment"
             value={comment}
             onChange={(event) => setComment(event.target.value)}
-            className={css({ borderWidth: "1px", borderColor: "border.default", borderRadius: "md", px: "2", py: "1", fontSize: "sm", minWidth: "40" })}
+            className={cx(rowInputClass, css({ minWidth: "40" }))}
           />
           <Button disabled={busy || comment.trim() === ""} onClick={() => void decide("approve")}>
             Approve
@@ -256,7 +256,7 @@ function AlertRow({ alert }: { alert: Alert }) {
                   placeholder="Comment"
                   value={comment}
                   onChange={(event) => setComment(event.target.value)}
-                  className={css({ borderWidth: "1px", borderColor: "border.default", borderRadius: "md", px: "2", py: "1", fontSize: "sm" })}
+                  className={rowInputClass}
                 />
                 <Button disabled={comment.trim() === "" || resolve.isPending} onClick={() => void resolve.mutateAsync({ alertId: alert.id, data: { comment: comment.trim() } }).then(refresh, refresh)}>
                   Resolve

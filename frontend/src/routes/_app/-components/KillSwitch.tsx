@@ -1,11 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { css } from "styled-system/css";
+import { css, cx } from "styled-system/css";
 
 import type { HaltState } from "../../../api/generated/model";
 import { getTradingListHaltsQueryKey, useTradingSetHalt } from "../../../api/generated/trading/trading";
 import { toaster } from "../../../components/toaster";
-import { Button, ErrorNotice } from "../../../components/ui";
+import { Button, ErrorNotice, rowInputClass } from "../../../components/ui";
 
 /** The scope of the switch that halts every market at once. */
 export const GLOBAL_SCOPE = "global";
@@ -47,7 +47,7 @@ export function KillSwitch({ label, symbol, state }: { label: string; symbol: st
           value={reason}
           maxLength={500}
           onChange={(event) => setReason(event.target.value)}
-          className={css({ borderWidth: "1px", borderColor: "border.default", borderRadius: "md", px: "2", py: "1", fontSize: "sm", minWidth: "48", bg: "bg.surface" })}
+          className={cx(rowInputClass, css({ minWidth: "48" }))}
         />
         {/* A halt needs its reason; resuming may simply end it. */}
         <Button variant={halted ? "buy" : "sell"} disabled={setHalt.isPending || (!halted && reason.trim() === "")} onClick={() => void flip()}>
